@@ -1,0 +1,202 @@
+//! The container's cgroup, through cgroups-rs (v1, v2 and hybrid hosts).
+//!
+//! `cgroupsPath` is interpreted below the hierarchy root: an absolute path
+//! `/a/b` and a relative `a/b` both name `<mount>/a/b`. An empty path becomes
+//! `/berth/<id>`, so Berth only ever creates cgroups under its own parent and
+//! never inside a subtree the host's own tooling owns.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use cgroups_rs::manager::{FsManager, Manager};
+use cgroups_rs::{CgroupPid, FreezerState};
+use oci_spec::runtime::{
+    LinuxDevice, LinuxDeviceCgroup, LinuxDeviceCgroupBuilder, LinuxDeviceType, LinuxResources,
+};
+
+use crate::error::{Error, Result};
+
+/// The parent under which default cgroup paths are created.
+pub const DEFAULT_PARENT: &str = "berth";
+
+/// A container's cgroup across every mounted controller.
+pub struct Cgroup {
+    manager: FsManager,
+    path: String,
+}
+
+fn cg_err(what: &str, path: &str, e: impl std::fmt::Display) -> Error {
+    Error::Cgroup(format!("{what} {path:?}: {e}"))
+}
+
+/// The cgroup path (relative to each hierarchy's root) for a container.
+pub fn resolve_path(spec_path: Option<&Path>, id: &str) -> String {
+    match spec_path.map(|p| p.to_string_lossy().trim_matches('/').to_string()) {
+        Some(p) if !p.is_empty() => p,
+        _ => format!("{DEFAULT_PARENT}/{id}"),
+    }
+}
+
+impl Cgroup {
+    /// Opens (without creating) the cgroup at `path`.
+    pub fn open(path: &str) -> Result<Self> {
+        if path.contains(':') {
+            return Err(Error::Unsupported(format!(
+                "cgroupsPath {path:?} looks like a systemd slice; the systemd cgroup driver is not supported"
+            )));
+        }
+        let manager = FsManager::new(path).map_err(|e| cg_err("open", path, e))?;
+        Ok(Self {
+            manager,
+            path: path.to_string(),
+        })
+    }
+
+    /// The path relative to each hierarchy root.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Moves `pid` into the cgroup, creating the cgroup first if needed.
+    pub fn add_process(&mut self, pid: i32) -> Result<()> {
+        self.manager
+            .add_proc(CgroupPid::from(pid as u64))
+            .map_err(|e| cg_err("add process to", &self.path, e))
+    }
+
+    /// Applies the spec's resource limits.
+    pub fn set_resources(&mut self, resources: &LinuxResources) -> Result<()> {
+        self.manager
+            .set(resources)
+            .map_err(|e| cg_err("set resources of", &self.path, e))
+    }
+
+    /// Every process (thread group) in the cgroup.
+    pub fn pids(&self) -> Vec<i32> {
+        let Some(dir) = self
+            .controller_dir("pids")
+            .or_else(|| self.controller_dir("memory"))
+        else {
+            return Vec::new();
+        };
+        fs::read_to_string(dir.join("cgroup.procs"))
+            .map(|s| s.lines().filter_map(|l| l.trim().parse().ok()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Freezes (pause) or thaws (resume) every process in the cgroup.
+    pub fn set_frozen(&self, frozen: bool) -> Result<()> {
+        let state = if frozen {
+            FreezerState::Frozen
+        } else {
+            FreezerState::Thawed
+        };
+        self.manager
+            .freeze(state)
+            .map_err(|e| cg_err("freeze/thaw", &self.path, e))
+    }
+
+    /// Whether the cgroup is frozen.
+    pub fn is_frozen(&self) -> bool {
+        if self.manager.v2() {
+            let Some(dir) = self.controller_dir("") else {
+                return false;
+            };
+            return fs::read_to_string(dir.join("cgroup.freeze")).is_ok_and(|s| s.trim() == "1");
+        }
+        self.controller_dir("freezer").is_some_and(|dir| {
+            fs::read_to_string(dir.join("freezer.state")).is_ok_and(|s| s.trim() == "FROZEN")
+        })
+    }
+
+    /// The directory of one controller (v1) or the unified directory (v2).
+    pub fn controller_dir(&self, controller: &str) -> Option<PathBuf> {
+        // FsManager::cgroup_path reports the caller's own cgroup, so build the
+        // path from the controller's mount point instead.
+        let mount = if self.manager.v2() {
+            PathBuf::from("/sys/fs/cgroup")
+        } else {
+            PathBuf::from(self.manager.mounts().get(controller)?)
+        };
+        let p = mount.join(&self.path);
+        p.exists().then_some(p)
+    }
+
+    /// Removes the cgroup from every hierarchy. Processes must be gone.
+    pub fn destroy(&mut self) -> Result<()> {
+        self.manager
+            .destroy()
+            .map_err(|e| cg_err("remove", &self.path, e))
+    }
+}
+
+/// The device rules every container gets after the spec's own, as runc
+/// appends them: mknod of anything, the standard devices, ptys, tun.
+const ALLOWED_DEVICES: &[(LinuxDeviceType, Option<i64>, Option<i64>, &str)] = &[
+    (LinuxDeviceType::C, None, None, "m"),
+    (LinuxDeviceType::B, None, None, "m"),
+    (LinuxDeviceType::C, Some(1), Some(3), "rwm"),
+    (LinuxDeviceType::C, Some(1), Some(5), "rwm"),
+    (LinuxDeviceType::C, Some(1), Some(7), "rwm"),
+    (LinuxDeviceType::C, Some(1), Some(8), "rwm"),
+    (LinuxDeviceType::C, Some(1), Some(9), "rwm"),
+    (LinuxDeviceType::C, Some(5), Some(0), "rwm"),
+    (LinuxDeviceType::C, Some(5), Some(1), "rwm"),
+    (LinuxDeviceType::C, Some(5), Some(2), "rwm"),
+    (LinuxDeviceType::C, Some(136), None, "rwm"),
+    (LinuxDeviceType::C, Some(10), Some(200), "rwm"),
+];
+
+fn allow_rule(
+    typ: LinuxDeviceType,
+    major: Option<i64>,
+    minor: Option<i64>,
+    access: &str,
+) -> LinuxDeviceCgroup {
+    let mut b = LinuxDeviceCgroupBuilder::default()
+        .allow(true)
+        .typ(typ)
+        .access(access);
+    if let Some(m) = major {
+        b = b.major(m);
+    }
+    if let Some(m) = minor {
+        b = b.minor(m);
+    }
+    b.build().expect("every field of a device rule is set")
+}
+
+/// The spec's resources with the default device rules and one allow rule
+/// per `linux.devices` entry appended (what runc's specconv does).
+pub fn effective_resources(
+    resources: Option<&LinuxResources>,
+    devices: &[LinuxDevice],
+) -> LinuxResources {
+    let mut res = resources.cloned().unwrap_or_default();
+    let mut rules = res.devices().clone().unwrap_or_default();
+    rules.extend(
+        ALLOWED_DEVICES
+            .iter()
+            .map(|&(t, ma, mi, a)| allow_rule(t, ma, mi, a)),
+    );
+    rules.extend(
+        devices
+            .iter()
+            .map(|d| allow_rule(d.typ(), Some(d.major()), Some(d.minor()), "rwm")),
+    );
+    res.set_devices(Some(rules));
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_path_is_under_berth() {
+        assert_eq!(resolve_path(None, "abc"), "berth/abc");
+        assert_eq!(resolve_path(Some(Path::new("")), "abc"), "berth/abc");
+        assert_eq!(resolve_path(Some(Path::new("/x/y")), "abc"), "x/y");
+        assert_eq!(resolve_path(Some(Path::new("x/y/")), "abc"), "x/y");
+    }
+}
