@@ -1,2 +1,15 @@
 //! Berth's developer tasks as a library, so tests can build the same fixtures
 //! the `cargo xtask` command does.
+
+pub mod bench;
+pub mod build;
+pub mod demo;
+pub mod fixtures;
+
+use std::path::{Path, PathBuf};
+
+/// The workspace root: the parent of the xtask package.
+pub fn workspace_root() -> PathBuf {
+    let xtask = Path::new(env!("CARGO_MANIFEST_DIR"));
+    xtask.parent().unwrap_or(xtask).to_path_buf()
+}

@@ -1,1 +1,111 @@
-fn main() {}
+//! `cargo xtask`: Berth's developer tasks.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand};
+use xtask::bench;
+use xtask::fixtures::{self, Fixtures, IMAGE_NAMES};
+
+/// Berth's developer tasks.
+#[derive(Parser)]
+#[command(name = "xtask", bin_name = "cargo xtask", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Build the test fixtures (busybox bundle template, OCI image layouts).
+    Fixtures(FixturesArgs),
+    /// Run a benchmark.
+    #[command(subcommand)]
+    Bench(Bench),
+    /// Run a busybox container end to end with berth-runc.
+    Demo {
+        /// The command to run in the container [default: a short tour].
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        command: Vec<String>,
+    },
+}
+
+#[derive(Args)]
+struct FixturesArgs {
+    /// Output directory [default: <workspace>/target/fixtures].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// `berth-runc run` vs `runc run` of `true`, interleaved.
+    Runtime(RuntimeArgs),
+}
+
+#[derive(Args)]
+struct RuntimeArgs {
+    /// Runs per runtime.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
+    runs: u32,
+    /// Benchmark this binary as berth-runc instead of building it.
+    #[arg(long, env = "BERTH_RUNC", value_name = "PATH")]
+    berth_runc: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Task::Demo { command } = &cli.command {
+        return match xtask::demo::run(command) {
+            Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+            Err(err) => {
+                eprintln!("error: {err:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Task::Fixtures(args) => build_fixtures(args),
+        Task::Bench(Bench::Runtime(args)) => bench::runtime::run(&bench::runtime::Options {
+            runs: usize::try_from(args.runs)?,
+            berth_runc: args.berth_runc,
+        }),
+        Task::Demo { .. } => unreachable!("handled in main"),
+    }
+}
+
+fn build_fixtures(args: FixturesArgs) -> Result<()> {
+    let dir = args.out.unwrap_or_else(fixtures::default_dir);
+    let fixtures = Fixtures::ensure(&dir)?;
+    println!("fixtures: {}", fixtures.root().display());
+    println!("  rootfs:      {}", fixtures.rootfs().display());
+    println!("  config.json: {}", fixtures.config_json().display());
+    for name in IMAGE_NAMES {
+        println!("  image {name}: {}", fixtures.image_layout(name).display());
+        for manifest in fixtures.manifests(name)? {
+            let label = match (&manifest.reference, &manifest.platform) {
+                (Some(tag), _) => format!("{name}:{tag}"),
+                (None, Some(platform)) => format!("  {platform}"),
+                (None, None) => "-".to_owned(),
+            };
+            let kind = manifest
+                .media_type
+                .rsplit('.')
+                .nth(1)
+                .unwrap_or(&manifest.media_type);
+            println!("    {label:<22} {kind:<8} {}", manifest.digest);
+        }
+    }
+    Ok(())
+}

@@ -157,6 +157,12 @@ impl Runtime {
         let fifo_path = undo.dir.join(EXEC_FIFO);
         nix::unistd::mkfifo(&fifo_path, Mode::from_bits_truncate(0o622))
             .context("create exec fifo")?;
+        // mkfifo honours the umask; a non-root init must be able to write it.
+        fs::set_permissions(
+            &fifo_path,
+            std::os::unix::fs::PermissionsExt::from_mode(0o622),
+        )
+        .context("chmod exec fifo")?;
         let fifo: OwnedFd =
             nix::fcntl::open(&fifo_path, OFlag::O_PATH | OFlag::O_CLOEXEC, Mode::empty())
                 .context("open exec fifo")?;
@@ -366,31 +372,7 @@ impl Container {
             Mode::empty(),
         )
         .context("open exec fifo")?;
-        // The init writes one byte once it sees a reader. Poll so a dead init
-        // cannot block `start` forever.
-        let deadline = Instant::now() + KILL_TIMEOUT;
-        loop {
-            let mut fds = [PollFd::new(fifo.as_fd(), PollFlags::POLLIN)];
-            let ready = poll(&mut fds, PollTimeout::from(50u16)).unwrap_or(0);
-            if ready > 0 {
-                let mut b = [0u8; 1];
-                if nix::unistd::read(&fifo, &mut b).unwrap_or(0) == 1 {
-                    break;
-                }
-            }
-            if !state::process_alive(self.state.pid, self.state.pid_start_time) {
-                let _ = fs::remove_file(&fifo_path);
-                return Err(Error::InvalidState(
-                    "cannot start a container that has stopped".into(),
-                ));
-            }
-            if Instant::now() > deadline {
-                return Err(Error::Init(
-                    "container init did not respond to start".into(),
-                ));
-            }
-        }
-        fs::remove_file(&fifo_path).context("remove exec fifo")?;
+        self.await_exec(&fifo, &fifo_path)?;
         if let Some(h) = self
             .state
             .config
@@ -405,6 +387,45 @@ impl Container {
             }
         }
         Ok(())
+    }
+
+    /// Lets the init go and waits until it has exec'd the user's program.
+    /// The init writes one byte once it sees a reader, runs the
+    /// startContainer hooks and execs; its write end is close-on-exec, so
+    /// EOF means the program runs (or the init died). Poll so a dead init
+    /// cannot block `start` forever.
+    fn await_exec(&self, fifo: &OwnedFd, fifo_path: &Path) -> Result<()> {
+        let deadline = Instant::now() + KILL_TIMEOUT;
+        let mut got_byte = false;
+        loop {
+            let mut fds = [PollFd::new(fifo.as_fd(), PollFlags::POLLIN)];
+            let ready = poll(&mut fds, PollTimeout::from(50u16)).unwrap_or(0);
+            if ready > 0 {
+                let mut b = [0u8; 1];
+                match nix::unistd::read(fifo, &mut b) {
+                    Ok(1) => {
+                        got_byte = true;
+                        // The container counts as started from here on.
+                        fs::remove_file(fifo_path).context("remove exec fifo")?;
+                    }
+                    Ok(0) if got_byte => return Ok(()),
+                    _ => {}
+                }
+            }
+            if !state::process_alive(self.state.pid, self.state.pid_start_time) {
+                let _ = fs::remove_file(fifo_path);
+                return Err(Error::InvalidState(if got_byte {
+                    "container init exited before running the process".into()
+                } else {
+                    "cannot start a container that has stopped".into()
+                }));
+            }
+            if Instant::now() > deadline {
+                return Err(Error::Init(
+                    "container init did not respond to start".into(),
+                ));
+            }
+        }
     }
 
     /// Sends `signal` to the init, or with `all` to every process in the cgroup.

@@ -68,6 +68,16 @@ impl SyncChannel {
             .map_err(|e| Error::Init(format!("bad sync message: {e}")))
     }
 
+    /// Closes this end in a forked child, so the child's reports fail
+    /// visibly once the runtime side is gone instead of reaching itself.
+    /// The child never returns (it execs or exits), so the OwnedFd is never
+    /// dropped twice.
+    pub fn close_in_child(&self) {
+        // SAFETY: only called in a child that will exec or _exit; the fd is
+        // this process's copy and nothing else in the child uses it.
+        unsafe { libc::close(self.fd.as_raw_fd()) };
+    }
+
     /// Receives one message and fails on an error report or a closed channel.
     pub fn expect(&self, what: &str) -> Result<SyncMsg> {
         match self.recv()? {

@@ -33,7 +33,10 @@ pub fn main(cfg: &ChildConfig, sync: SyncChannel) -> ! {
         Ok(Ok(never)) => match never {},
         Err(_) => "container init panicked".to_string(),
     };
-    let _ = sync.send(&SyncMsg::Error(message));
+    // After `Ready` nobody reads the channel any more: say it on stderr.
+    if sync.send(&SyncMsg::Error(message.clone())).is_err() {
+        eprintln!("berth-runc: container init: {message}");
+    }
     // SAFETY: exit the child without unwinding into the parent's code.
     unsafe { libc::_exit(1) }
 }
@@ -50,7 +53,8 @@ fn run(cfg: &ChildConfig, sync: &SyncChannel) -> Result<Infallible> {
         set_up_container(cfg, sync)?;
         let program = prepare_process(cfg.process, cfg.seccomp)?;
         sync.send(&SyncMsg::Ready)?;
-        wait_for_start(fifo)?;
+        // Held open until execve closes it: `start` reads EOF as "running".
+        let _started = wait_for_start(fifo)?;
         let state = hook_state(cfg, Status::Created);
         if let Some(h) = cfg
             .spec
@@ -159,7 +163,11 @@ fn prepare_process(process: &Process, seccomp_spec: Option<&LinuxSeccomp>) -> Re
             e.desc()
         ))
     })?;
-    let env = process.env().clone().unwrap_or_default();
+    let mut env = process.env().clone().unwrap_or_default();
+    if !env.iter().any(|e| e.starts_with("HOME=")) {
+        // runc sets HOME from the container's passwd file when it is unset.
+        env.push(format!("HOME={}", home_of(process.user().uid())));
+    }
     let args = process.args().clone().unwrap_or_default();
     let path = find_executable(&args[0], &env)?;
     if let Some(adj) = process.oom_score_adj() {
@@ -197,6 +205,18 @@ fn prepare_process(process: &Process, seccomp_spec: Option<&LinuxSeccomp>) -> Re
     })
 }
 
+/// The home directory of `uid` in the container's /etc/passwd, or `/`.
+fn home_of(uid: u32) -> String {
+    let passwd = fs::read_to_string("/etc/passwd").unwrap_or_default();
+    passwd
+        .lines()
+        .map(|l| l.split(':').collect::<Vec<_>>())
+        .find(|f| f.len() >= 6 && f[2].parse() == Ok(uid))
+        .map(|f| f[5].to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "/".to_string())
+}
+
 fn userns_denies_setgroups() -> bool {
     fs::read_to_string("/proc/self/setgroups").is_ok_and(|s| s.trim() == "deny")
 }
@@ -205,8 +225,9 @@ fn cstring(bytes: &[u8]) -> Result<CString> {
     CString::new(bytes).map_err(|_| Error::Spec("argument or env holds a NUL byte".into()))
 }
 
-/// Blocks until `start` opens the FIFO, then tells it we are going.
-fn wait_for_start(fifo: std::os::fd::RawFd) -> Result<()> {
+/// Blocks until `start` opens the FIFO, then tells it we are going. The
+/// returned write end is close-on-exec; the caller keeps it until execve.
+fn wait_for_start(fifo: std::os::fd::RawFd) -> Result<std::os::fd::OwnedFd> {
     let path = format!("/proc/self/fd/{fifo}");
     let fd = nix::fcntl::open(
         path.as_str(),
@@ -215,7 +236,7 @@ fn wait_for_start(fifo: std::os::fd::RawFd) -> Result<()> {
     )
     .context("open exec fifo")?;
     nix::unistd::write(fd.as_fd(), b"0").context("write exec fifo")?;
-    Ok(())
+    Ok(fd)
 }
 
 /// Finds the program like execvp would, with the container's PATH.

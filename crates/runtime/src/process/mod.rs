@@ -83,7 +83,10 @@ fn clone_process(flags: CloneFlags) -> Result<Option<Pid>> {
 pub fn spawn(cfg: &ChildConfig, parent: &SyncChannel, child: SyncChannel) -> Result<Pid> {
     if cfg.ns.joins.is_empty() {
         return match clone_process(cfg.ns.clone_flags)? {
-            None => child::main(cfg, child),
+            None => {
+                parent.close_in_child();
+                child::main(cfg, child)
+            }
             Some(pid) => Ok(pid),
         };
     }
@@ -98,7 +101,10 @@ pub fn spawn(cfg: &ChildConfig, parent: &SyncChannel, child: SyncChannel) -> Res
                 .join()
                 .and_then(|_| clone_process(cfg.ns.clone_flags | CloneFlags::CLONE_PARENT));
             match result {
-                Ok(None) => child::main(cfg, child),
+                Ok(None) => {
+                    parent.close_in_child();
+                    child::main(cfg, child)
+                }
                 Ok(Some(pid)) => {
                     let _ = child.send(&SyncMsg::Pid(pid.as_raw()));
                 }

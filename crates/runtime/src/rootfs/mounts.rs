@@ -234,10 +234,6 @@ fn mount_cgroup(ctx: &MountContext, dest: &Path, opts: &MountOptions) -> Result<
             remount_bind(&target, flags, opts.cleared)?;
         }
     }
-    if flags.contains(MsFlags::MS_RDONLY) {
-        let all = MsFlags::MS_REMOUNT | tmpfs_flags | MsFlags::MS_RDONLY;
-        mount(None::<&str>, dest, None::<&str>, all, None::<&str>)
-            .context("remount cgroup tmpfs ro")?;
-    }
+    // Like runc, the tmpfs itself stays writable; the hierarchies are ro.
     Ok(())
 }
