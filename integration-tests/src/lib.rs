@@ -144,7 +144,8 @@ impl RuntimeCli {
         Self::with_bin(bin)
     }
 
-    fn with_bin(bin: PathBuf) -> Self {
+    /// Any runc-compatible binary.
+    pub fn with_bin(bin: PathBuf) -> Self {
         let root = tempfile::Builder::new()
             .prefix("berth-it-root-")
             .tempdir()

@@ -136,6 +136,7 @@ impl Runtime {
         let bundle = fs::canonicalize(&opts.bundle)
             .context_with(|| format!("bundle {}", opts.bundle.display()))?;
         let spec = crate::spec::load_spec(&bundle)?;
+        tracing::debug!(id = %opts.id, "spec loaded");
         let root_path = spec
             .root()
             .as_ref()
@@ -186,20 +187,28 @@ impl Runtime {
         // Relative bind sources are relative to the bundle, as in runc.
         std::env::set_current_dir(&bundle).context("chdir to bundle")?;
         let pid = process::spawn(&cfg, &parent, child)?;
+        tracing::debug!(pid = pid.as_raw(), "init cloned");
         undo.pid = Some(pid);
 
+        // If the init dies meanwhile, its own report says why.
+        let init_error = |e: Error| parent.pending_error().unwrap_or(e);
         if ns.new_userns() {
-            write_id_maps(pid, &spec)?;
+            write_id_maps(pid, &spec).map_err(init_error)?;
+            parent.send(&SyncMsg::IdMapsWritten).map_err(init_error)?;
         }
+        // The init mounts its rootfs meanwhile (see process::child).
         let mut cgroup = Cgroup::open(&cgroup_path)?;
         undo.cgroup = Some(cgroup_path.clone());
-        cgroup.add_process(pid.as_raw())?;
+        cgroup.add_process(pid.as_raw()).map_err(init_error)?;
+        tracing::debug!("init in cgroup");
         let devices = linux.and_then(|l| l.devices().clone()).unwrap_or_default();
         cgroup.set_resources(&cgroups::effective_resources(
             linux.and_then(|l| l.resources().as_ref()),
             &devices,
         ))?;
-        parent.send(&SyncMsg::Go)?;
+        // A failed send means the init is gone; the loop below reports why.
+        let _ = parent.send(&SyncMsg::Go);
+        tracing::debug!("resources set, init released");
 
         let (_, start_time) = state::proc_stat(pid.as_raw())
             .ok_or_else(|| Error::Init("container init exited during setup".into()))?;
@@ -227,11 +236,15 @@ impl Runtime {
                     }
                     parent.send(&SyncMsg::HooksDone)?;
                 }
-                SyncMsg::Ready => break,
+                SyncMsg::Ready => {
+                    tracing::debug!("init ready");
+                    break;
+                }
                 other => return Err(Error::Init(format!("unexpected message {other:?}"))),
             }
         }
         record.save(&self.root)?;
+        tracing::debug!("state saved");
         Ok(Container {
             root: self.root.clone(),
             state: record,
@@ -373,6 +386,7 @@ impl Container {
         )
         .context("open exec fifo")?;
         self.await_exec(&fifo, &fifo_path)?;
+        tracing::debug!(id = %self.state.id, "user process running");
         if let Some(h) = self
             .state
             .config
@@ -489,6 +503,7 @@ impl Container {
             let _ = cgroup.set_frozen(false);
         }
         destroy_cgroup(&mut cgroup)?;
+        tracing::debug!("cgroup removed");
         if let Some(h) = self
             .state
             .config

@@ -11,7 +11,9 @@ use crate::error::{Context, Error, Result};
 /// A message on the setup channel.
 #[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub enum SyncMsg {
-    /// Runtime -> init: cgroup joined and id maps written; go on.
+    /// Runtime -> init: the uid/gid maps of its new user namespace are written.
+    IdMapsWritten,
+    /// Runtime -> init: it is in its cgroup, limits applied; go on.
     Go,
     /// Init -> runtime: the pid of the process cloned into the namespaces
     /// (sent by the intermediate process that joins namespaces).
@@ -76,6 +78,18 @@ impl SyncChannel {
         // SAFETY: only called in a child that will exec or _exit; the fd is
         // this process's copy and nothing else in the child uses it.
         unsafe { libc::close(self.fd.as_raw_fd()) };
+    }
+
+    /// An error the child has already reported, without blocking. Used when
+    /// a runtime-side step fails because the child died: its own message
+    /// says why, better than "no such process".
+    pub fn pending_error(&self) -> Option<Error> {
+        let mut buf = vec![0u8; 64 * 1024];
+        let n = recv(self.fd.as_raw_fd(), &mut buf, MsgFlags::MSG_DONTWAIT).ok()?;
+        match serde_json::from_slice(&buf[..n]).ok()? {
+            SyncMsg::Error(m) => Some(Error::Init(m)),
+            _ => None,
+        }
     }
 
     /// Receives one message and fails on an error report or a closed channel.

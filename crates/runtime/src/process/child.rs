@@ -45,11 +45,10 @@ fn run(cfg: &ChildConfig, sync: &SyncChannel) -> Result<Infallible> {
     // The parent may have blocked signals or installed forwarders.
     sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None)
         .context("unblock signals")?;
-    match sync.expect("setup")? {
-        SyncMsg::Go => {}
-        other => return Err(Error::Init(format!("unexpected message {other:?}"))),
-    }
     if let ChildKind::Init { fifo } = cfg.kind {
+        if cfg.ns.new_userns() {
+            expect(sync, SyncMsg::IdMapsWritten)?;
+        }
         set_up_container(cfg, sync)?;
         let program = prepare_process(cfg.process, cfg.seccomp)?;
         sync.send(&SyncMsg::Ready)?;
@@ -66,6 +65,7 @@ fn run(cfg: &ChildConfig, sync: &SyncChannel) -> Result<Infallible> {
         }
         exec(program, cfg.process, cfg.seccomp)
     } else {
+        expect(sync, SyncMsg::Go)?;
         if cfg.process.terminal().unwrap_or(false) {
             let socket = cfg.console.ok_or_else(|| {
                 Error::Spec("process.terminal is set but no console socket was given".into())
@@ -78,8 +78,13 @@ fn run(cfg: &ChildConfig, sync: &SyncChannel) -> Result<Infallible> {
 }
 
 /// The init's container-wide setup: namespaces, rootfs, hostname, sysctls.
+/// The runtime moves the init into its cgroup while the init mounts its
+/// rootfs (cgroup v1 migration waits for an RCU grace period, ~10 ms), so
+/// `Go` is awaited as late as possible: before hooks, or before unsharing a
+/// cgroup namespace, whose root must be the container's cgroup.
 fn set_up_container(cfg: &ChildConfig, sync: &SyncChannel) -> Result<()> {
     if cfg.ns.new_cgroupns {
+        expect(sync, SyncMsg::Go)?;
         unshare(CloneFlags::CLONE_NEWCGROUP).context("unshare cgroup namespace")?;
     }
     if cfg.ns.new_userns() {
@@ -99,6 +104,9 @@ fn set_up_container(cfg: &ChildConfig, sync: &SyncChannel) -> Result<()> {
         cgroup_path: cfg.cgroup_path,
         in_userns: cfg.ns.has(LinuxNamespaceType::User),
     })?;
+    if !cfg.ns.new_cgroupns {
+        expect(sync, SyncMsg::Go)?;
+    }
     sync.send(&SyncMsg::RunHooks)?;
     match sync.expect("hooks")? {
         SyncMsg::HooksDone => {}
@@ -135,6 +143,14 @@ fn set_up_container(cfg: &ChildConfig, sync: &SyncChannel) -> Result<()> {
         rootfs_console(socket, cfg.process)?;
     }
     rootfs::finalize(cfg.spec)
+}
+
+/// Waits for one specific message from the runtime.
+fn expect(sync: &SyncChannel, want: SyncMsg) -> Result<()> {
+    match sync.expect("setup")? {
+        m if m == want => Ok(()),
+        other => Err(Error::Init(format!("expected {want:?}, got {other:?}"))),
+    }
 }
 
 fn rootfs_console(socket: std::os::fd::BorrowedFd, process: &Process) -> Result<()> {

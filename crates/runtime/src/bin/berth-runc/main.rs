@@ -138,6 +138,7 @@ pub enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     logging::init(cli.log.as_deref(), cli.log_format, cli.debug);
+    tracing::debug!(command = ?cli.command, "berth-runc starting");
     if cli.systemd_cgroup {
         return fail(
             "--systemd-cgroup is not supported: berth-runc manages cgroups through cgroupfs".into(),
