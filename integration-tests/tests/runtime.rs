@@ -411,8 +411,9 @@ fn memory_and_pids_limits_land_in_the_cgroup() {
     b.config["linux"]["resources"] = json!({
         "memory": {"limit": 67108864},
         "pids": {"limit": 42},
-        "cpu": {"shares": 512}
+        "cpu": {"shares": 512, "quota": 50000, "period": 100000, "cpus": "0"}
     });
+    b.config["linux"]["resources"]["memory"]["reservation"] = json!(33554432);
     b.save();
     let _leak = LeakCheck::new(&b);
     let id = unique("limits");
@@ -426,6 +427,10 @@ fn memory_and_pids_limits_land_in_the_cgroup() {
     assert_eq!(read("memory", "memory.limit_in_bytes"), "67108864");
     assert_eq!(read("pids", "pids.max"), "42");
     assert_eq!(read("cpu", "cpu.shares"), "512");
+    assert_eq!(read("cpu", "cpu.cfs_quota_us"), "50000");
+    assert_eq!(read("cpu", "cpu.cfs_period_us"), "100000");
+    assert_eq!(read("cpuset", "cpuset.cpus"), "0");
+    assert_eq!(read("memory", "memory.soft_limit_in_bytes"), "33554432");
     let st: Value = serde_json::from_str(&rt.ok(&["state", &id])).unwrap();
     assert!(read("memory", "cgroup.procs").contains(&st["pid"].to_string()));
     rt.ok(&["delete", &id]);
@@ -535,4 +540,227 @@ fn spec_writes_a_loadable_config() {
         .output(&["spec", "--bundle", dir.path().to_str().unwrap()])
         .status
         .success());
+}
+
+#[test]
+fn cwd_through_a_leaked_fd_is_refused() {
+    // CVE-2024-21626: the caller leaks a host directory fd into the runtime
+    // and the config points process.cwd at it through /proc/self/fd.
+    let rt = RuntimeCli::berth();
+    let mut b = Bundle::new(&["sh", "-c", "ls /etc/hostname /proc/1/root/etc/os-release"]);
+    b.config["process"]["cwd"] = json!("/proc/self/fd/9");
+    b.save();
+    let _leak = LeakCheck::new(&b);
+    let mut cmd = rt.cmd(&["run", "--bundle", b.path.to_str().unwrap(), &unique("cwd")]);
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+            let fd = libc::open(c"/".as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY);
+            if fd >= 0 && fd != 9 {
+                libc::dup2(fd, 9);
+                libc::close(fd);
+            }
+            Ok(())
+        });
+    }
+    let out = integration_tests::output_via_files(cmd);
+    assert!(!out.status.success(), "container started with a host cwd");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("outside of the container's root") || err.contains("chdir"),
+        "{err}"
+    );
+}
+
+#[test]
+fn joins_another_containers_namespaces_by_path() {
+    let rt = RuntimeCli::berth();
+    let mut a = Bundle::new(&["sleep", "1000"]);
+    a.config["hostname"] = json!("first");
+    a.save();
+    let _leak_a = LeakCheck::new(&a);
+    let id_a = unique("nsa");
+    rt.ok(&["run", "-d", "--bundle", a.path.to_str().unwrap(), &id_a]);
+    let st: Value = serde_json::from_str(&rt.ok(&["state", &id_a])).unwrap();
+    let pid = st["pid"].as_i64().unwrap();
+
+    let mut b = Bundle::new(&[
+        "sh",
+        "-c",
+        "hostname; ps -o comm | grep -c sleep; readlink /proc/self/ns/net",
+    ]);
+    let ns = b.config["linux"]["namespaces"].as_array_mut().unwrap();
+    ns.retain(|n| !["uts", "pid", "network"].contains(&n["type"].as_str().unwrap()));
+    for (t, name) in [("uts", "uts"), ("pid", "pid"), ("network", "net")] {
+        ns.push(json!({"type": t, "path": format!("/proc/{pid}/ns/{name}")}));
+    }
+    b.config.as_object_mut().unwrap().remove("hostname");
+    b.save();
+    let _leak_b = LeakCheck::new(&b);
+    let (out, err, code) = rt.run(&b, &unique("nsb"));
+    let a_net = fs::read_link(format!("/proc/{pid}/ns/net")).unwrap();
+    rt.ok(&["delete", "--force", &id_a]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "first", "uts not joined: {out}");
+    assert_eq!(lines[1], "1", "pid namespace not joined: {out}");
+    assert_eq!(lines[2], a_net.to_str().unwrap(), "net not joined: {out}");
+}
+
+#[test]
+fn user_namespace_maps_root_to_an_unprivileged_host_uid() {
+    let rt = RuntimeCli::berth();
+    let mut b = Bundle::new(&[
+        "sh",
+        "-c",
+        "id -u; cat /proc/self/uid_map; touch /tmp/made-inside; sleep 1000",
+    ]);
+    // The mapped root (host uid 100000) may write only where it owns the dir.
+    // (Only /tmp: the bundle's symlinks are hard links into the template.)
+    std::os::unix::fs::chown(b.rootfs().join("tmp"), Some(100000), Some(100000)).unwrap();
+    b.config["linux"]["namespaces"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"type": "user"}));
+    b.config["linux"]["uidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+    b.config["linux"]["gidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+    b.save();
+    let _leak = LeakCheck::new(&b);
+    let id = unique("userns");
+    // The detached container keeps writing to the runtime's stdout: a file.
+    let out_file = b.path.join("out");
+    let err_file = b.path.join("err");
+    let mut cmd = rt.cmd(&["run", "-d", "--bundle", b.path.to_str().unwrap(), &id]);
+    cmd.stdout(fs::File::create(&out_file).unwrap())
+        .stderr(fs::File::create(&err_file).unwrap());
+    let status = cmd.status().unwrap();
+    assert!(
+        status.success(),
+        "{}",
+        fs::read_to_string(&err_file).unwrap_or_default()
+    );
+    let st: Value = serde_json::from_str(&rt.ok(&["state", &id])).unwrap();
+    let pid = st["pid"].as_i64().unwrap();
+    let host_uid = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    for _ in 0..100 {
+        if b.rootfs().join("tmp/made-inside").exists() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = fs::read_to_string(&out_file).unwrap();
+    rt.ok(&["delete", "--force", &id]);
+    assert!(out.starts_with("0\n"), "{out}");
+    assert!(out.contains("100000"), "{out}");
+    assert!(
+        host_uid
+            .lines()
+            .any(|l| l.starts_with("Uid:") && l.contains("100000")),
+        "{host_uid}"
+    );
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(
+        fs::metadata(b.rootfs().join("tmp/made-inside"))
+            .unwrap()
+            .uid(),
+        100000
+    );
+}
+
+#[test]
+fn bind_tmpfs_and_device_mounts_and_no_pivot() {
+    let rt = RuntimeCli::berth();
+    let host = tempfile::tempdir().unwrap();
+    fs::write(host.path().join("data"), "from-host\n").unwrap();
+    let mut b = Bundle::new(&[
+        "sh",
+        "-c",
+        "cat /mnt/ro/data; (touch /mnt/ro/x) 2>&1 | grep -c Read-only; \
+        touch /mnt/rw/y && echo wrote; grep ' /scratch ' /proc/mounts | cut -d' ' -f3,4; \
+        stat -c '%F %t %T' /dev/mynull; echo hi > /dev/mynull && echo dev-ok",
+    ]);
+    let mounts = b.config["mounts"].as_array_mut().unwrap();
+    mounts.push(json!({"destination": "/mnt/ro", "type": "bind", "source": host.path(), "options": ["rbind", "ro", "nosuid", "nodev", "rprivate"]}));
+    mounts.push(json!({"destination": "/mnt/rw", "type": "bind", "source": host.path(), "options": ["bind"]}));
+    mounts.push(json!({"destination": "/scratch", "type": "tmpfs", "source": "tmpfs", "options": ["size=1m", "mode=1777", "noexec"]}));
+    b.config["linux"]["devices"] =
+        json!([{"path": "/dev/mynull", "type": "c", "major": 1, "minor": 3, "fileMode": 438}]);
+    b.save();
+    let _leak = LeakCheck::new(&b);
+    let out = rt.output(&[
+        "run",
+        "--no-pivot",
+        "--bundle",
+        b.path.to_str().unwrap(),
+        &unique("mounts"),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}\n{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "from-host");
+    assert_eq!(lines[1], "1", "ro bind was writable: {text}");
+    assert_eq!(lines[2], "wrote");
+    assert!(
+        lines[3].starts_with("tmpfs ")
+            && lines[3].contains("noexec")
+            && lines[3].contains("size=1024k"),
+        "{text}"
+    );
+    assert_eq!(lines[4], "character special file 1 3");
+    assert_eq!(lines[5], "dev-ok");
+    assert!(host.path().join("y").exists());
+}
+
+#[test]
+fn exec_with_process_json_cwd_and_user() {
+    let rt = RuntimeCli::berth();
+    let b = Bundle::new(&["sleep", "1000"]);
+    let _leak = LeakCheck::new(&b);
+    let id = unique("execp");
+    rt.ok(&["run", "-d", "--bundle", b.path.to_str().unwrap(), &id]);
+    let out = rt.ok(&[
+        "exec",
+        "--cwd",
+        "/tmp",
+        "--user",
+        "1000:1000",
+        &id,
+        "sh",
+        "-c",
+        "pwd; id -u",
+    ]);
+    assert_eq!(out, "/tmp\n1000\n");
+    let process = b.path.join("process.json");
+    fs::write(&process, serde_json::to_vec(&json!({
+        "args": ["sh", "-c", "echo $FROM_JSON; id -u"], "cwd": "/", "env": ["FROM_JSON=yes", "PATH=/bin"],
+        "user": {"uid": 65534, "gid": 65534}
+    })).unwrap()).unwrap();
+    let out = rt.ok(&["exec", "--process", process.to_str().unwrap(), &id]);
+    assert_eq!(out, "yes\n65534\n");
+    rt.ok(&["delete", "--force", &id]);
+}
+
+#[test]
+fn json_log_records_errors() {
+    let rt = RuntimeCli::berth();
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let out = rt.output(&[
+        "--log",
+        log.path().to_str().unwrap(),
+        "--log-format",
+        "json",
+        "state",
+        "absent",
+    ]);
+    assert!(!out.status.success());
+    let text = fs::read_to_string(log.path()).unwrap();
+    let line: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(line["level"], json!("ERROR"));
+    assert!(
+        line["message"].as_str().unwrap().contains("absent"),
+        "{text}"
+    );
 }

@@ -52,6 +52,34 @@ impl Cgroup {
         })
     }
 
+    /// Creates the cgroup (in every hierarchy, cpuset copied from the
+    /// parent) without putting any process in it.
+    pub fn create(path: &str) -> Result<Self> {
+        let hierarchy = cgroups_rs::fs::hierarchies::auto();
+        cgroups_rs::fs::Cgroup::new(hierarchy, path).map_err(|e| cg_err("create", path, e))?;
+        Self::open(path)
+    }
+
+    /// On cgroup v1, the `tasks` file of every hierarchy: a single-threaded
+    /// process that writes `0` to them moves itself without taking the
+    /// kernel's global threadgroup lock, whose first use waits for an RCU
+    /// grace period (~10 ms). `None` on v2, where the runtime attaches.
+    pub fn self_attach_files(&self) -> Option<Vec<PathBuf>> {
+        if self.manager.v2() {
+            return None;
+        }
+        let mut files: Vec<PathBuf> = self
+            .manager
+            .mounts()
+            .values()
+            .map(|m| Path::new(m).join(&self.path).join("tasks"))
+            .filter(|f| f.exists())
+            .collect();
+        files.sort();
+        files.dedup();
+        Some(files)
+    }
+
     /// The path relative to each hierarchy root.
     pub fn path(&self) -> &str {
         &self.path
@@ -186,6 +214,15 @@ pub fn effective_resources(
     );
     res.set_devices(Some(rules));
     res
+}
+
+/// Moves the calling thread into a cgroup through [`Cgroup::self_attach_files`].
+/// Only for a single-threaded process (a container's init before exec).
+pub fn attach_self(tasks_files: &[PathBuf]) -> Result<()> {
+    for f in tasks_files {
+        fs::write(f, "0").map_err(|e| cg_err("join", &f.to_string_lossy(), e))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

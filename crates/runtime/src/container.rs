@@ -168,8 +168,20 @@ impl Runtime {
             nix::fcntl::open(&fifo_path, OFlag::O_PATH | OFlag::O_CLOEXEC, Mode::empty())
                 .context("open exec fifo")?;
 
+        // The cgroup exists, with its limits, before the init does.
+        let mut cgroup = Cgroup::create(&cgroup_path)?;
+        undo.cgroup = Some(cgroup_path.clone());
+        let devices = linux.and_then(|l| l.devices().clone()).unwrap_or_default();
+        cgroup.set_resources(&cgroups::effective_resources(
+            linux.and_then(|l| l.resources().as_ref()),
+            &devices,
+        ))?;
+        let self_attach = cgroup.self_attach_files();
+        tracing::debug!("cgroup created");
+
         let (parent, child) = sync::channel()?;
         let cfg = ChildConfig {
+            cgroup_tasks: self_attach.as_deref(),
             kind: ChildKind::Init {
                 fifo: fifo.as_raw_fd(),
             },
@@ -196,19 +208,13 @@ impl Runtime {
             write_id_maps(pid, &spec).map_err(init_error)?;
             parent.send(&SyncMsg::IdMapsWritten).map_err(init_error)?;
         }
-        // The init mounts its rootfs meanwhile (see process::child).
-        let mut cgroup = Cgroup::open(&cgroup_path)?;
-        undo.cgroup = Some(cgroup_path.clone());
-        cgroup.add_process(pid.as_raw()).map_err(init_error)?;
-        tracing::debug!("init in cgroup");
-        let devices = linux.and_then(|l| l.devices().clone()).unwrap_or_default();
-        cgroup.set_resources(&cgroups::effective_resources(
-            linux.and_then(|l| l.resources().as_ref()),
-            &devices,
-        ))?;
+        if self_attach.is_none() {
+            // cgroup v2: the runtime moves the init, which mounts its rootfs meanwhile.
+            cgroup.add_process(pid.as_raw()).map_err(init_error)?;
+        }
         // A failed send means the init is gone; the loop below reports why.
         let _ = parent.send(&SyncMsg::Go);
-        tracing::debug!("resources set, init released");
+        tracing::debug!("init released");
 
         let (_, start_time) = state::proc_stat(pid.as_raw())
             .ok_or_else(|| Error::Init("container init exited during setup".into()))?;
@@ -427,12 +433,15 @@ impl Container {
                 }
             }
             if !state::process_alive(self.state.pid, self.state.pid_start_time) {
+                // Having taken the byte, the init ran (a short program may
+                // already be done); without it, it never will.
+                if got_byte {
+                    return Ok(());
+                }
                 let _ = fs::remove_file(fifo_path);
-                return Err(Error::InvalidState(if got_byte {
-                    "container init exited before running the process".into()
-                } else {
-                    "cannot start a container that has stopped".into()
-                }));
+                return Err(Error::InvalidState(
+                    "cannot start a container that has stopped".into(),
+                ));
             }
             if Instant::now() > deadline {
                 return Err(Error::Init(
@@ -538,6 +547,7 @@ impl Container {
         let ns = NamespacePlan::join_all_of(spec, self.state.pid);
         let (parent, child) = sync::channel()?;
         let cfg = ChildConfig {
+            cgroup_tasks: None,
             kind: ChildKind::Exec,
             spec,
             process: &opts.process,

@@ -46,6 +46,9 @@ fn run(cfg: &ChildConfig, sync: &SyncChannel) -> Result<Infallible> {
     sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None)
         .context("unblock signals")?;
     if let ChildKind::Init { fifo } = cfg.kind {
+        if let Some(files) = cfg.cgroup_tasks {
+            crate::cgroups::attach_self(files)?;
+        }
         if cfg.ns.new_userns() {
             expect(sync, SyncMsg::IdMapsWritten)?;
         }
@@ -78,10 +81,11 @@ fn run(cfg: &ChildConfig, sync: &SyncChannel) -> Result<Infallible> {
 }
 
 /// The init's container-wide setup: namespaces, rootfs, hostname, sysctls.
-/// The runtime moves the init into its cgroup while the init mounts its
-/// rootfs (cgroup v1 migration waits for an RCU grace period, ~10 ms), so
-/// `Go` is awaited as late as possible: before hooks, or before unsharing a
-/// cgroup namespace, whose root must be the container's cgroup.
+/// On cgroup v2 the runtime moves the init into its cgroup while the init
+/// mounts its rootfs (migration can wait for an RCU grace period), so `Go`
+/// is awaited as late as possible: before hooks, or before unsharing a
+/// cgroup namespace, whose root must be the container's cgroup. On v1 the
+/// init has already moved itself.
 fn set_up_container(cfg: &ChildConfig, sync: &SyncChannel) -> Result<()> {
     if cfg.ns.new_cgroupns {
         expect(sync, SyncMsg::Go)?;
@@ -179,6 +183,16 @@ fn prepare_process(process: &Process, seccomp_spec: Option<&LinuxSeccomp>) -> Re
             e.desc()
         ))
     })?;
+    // CVE-2024-21626: a cwd such as /proc/self/fd/N naming a leaked host
+    // directory would put the process outside the container's root.
+    match nix::unistd::getcwd() {
+        Ok(p) if p.starts_with("/") => {}
+        _ => {
+            return Err(Error::Init(format!(
+                "cwd {cwd:?} is outside of the container's root"
+            )))
+        }
+    }
     let mut env = process.env().clone().unwrap_or_default();
     if !env.iter().any(|e| e.starts_with("HOME=")) {
         // runc sets HOME from the container's passwd file when it is unset.

@@ -52,6 +52,9 @@ pub struct ChildConfig<'a> {
     pub console: Option<BorrowedFd<'a>>,
     /// Use MS_MOVE + chroot instead of pivot_root.
     pub no_pivot: bool,
+    /// cgroup v1 `tasks` files the init writes `0` to, moving itself into
+    /// its cgroup first thing (see `Cgroup::self_attach_files`).
+    pub cgroup_tasks: Option<&'a [std::path::PathBuf]>,
     /// The seccomp profile to load before exec, if any.
     pub seccomp: Option<&'a oci_spec::runtime::LinuxSeccomp>,
 }
