@@ -194,6 +194,13 @@ impl RuntimeCli {
         )
     }
 
+    /// `run -d` of `bundle` under a fresh id starting with `prefix`; returns the id.
+    pub fn run_detached(&self, bundle: &Bundle, prefix: &str) -> String {
+        let id = unique(prefix);
+        self.ok(&["run", "-d", "--bundle", bundle.path.to_str().unwrap(), &id]);
+        id
+    }
+
     /// The `status` field of `state <id>`.
     pub fn status(&self, id: &str) -> String {
         let st: Value = serde_json::from_str(&self.ok(&["state", id])).expect("state JSON");

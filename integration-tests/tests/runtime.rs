@@ -228,8 +228,7 @@ fn delete_force_kills_a_running_container() {
     let rt = RuntimeCli::berth();
     let b = Bundle::new(&["sleep", "1000"]);
     let _leak = LeakCheck::new(&b);
-    let id = unique("force");
-    rt.ok(&["run", "-d", "--bundle", b.path.to_str().unwrap(), &id]);
+    let id = rt.run_detached(&b, "force");
     assert_eq!(rt.status(&id), "running");
     rt.ok(&["delete", "--force", &id]);
 }
@@ -239,8 +238,7 @@ fn exec_into_a_running_container() {
     let rt = RuntimeCli::berth();
     let b = Bundle::new(&["sleep", "1000"]);
     let _leak = LeakCheck::new(&b);
-    let id = unique("exec");
-    rt.ok(&["run", "-d", "--bundle", b.path.to_str().unwrap(), &id]);
+    let id = rt.run_detached(&b, "exec");
     let out = rt.ok(&[
         "exec",
         "--env",
@@ -273,8 +271,7 @@ fn exec_with_a_tty() {
     let rt = RuntimeCli::berth();
     let b = Bundle::new(&["sleep", "1000"]);
     let _leak = LeakCheck::new(&b);
-    let id = unique("exectty");
-    rt.ok(&["run", "-d", "--bundle", b.path.to_str().unwrap(), &id]);
+    let id = rt.run_detached(&b, "exectty");
     let out = rt.ok(&[
         "exec",
         "-t",
@@ -379,8 +376,7 @@ fn pause_freezes_and_resume_thaws() {
         "i=0; while true; do i=$((i+1)); echo $i > /tmp/c.new; mv /tmp/c.new /tmp/count; done",
     ]);
     let _leak = LeakCheck::new(&b);
-    let id = unique("pause");
-    rt.ok(&["run", "-d", "--bundle", b.path.to_str().unwrap(), &id]);
+    let id = rt.run_detached(&b, "pause");
     let count = || {
         let text = fs::read_to_string(b.rootfs().join("tmp/count")).unwrap_or_default();
         text.trim().parse::<u64>().unwrap_or(0)
@@ -499,8 +495,7 @@ fn runtime_binary_cannot_be_overwritten_from_the_container() {
         json!({"startContainer": [{"path": "/bin/sh", "args": ["sh", "-c", attack]}]});
     b.save();
     let _leak = LeakCheck::new(&b);
-    let id = unique("cve");
-    rt.ok(&["run", "-d", "--bundle", b.path.to_str().unwrap(), &id]);
+    let id = rt.run_detached(&b, "cve");
     let rc_file = b.rootfs().join("exe-rc");
     for _ in 0..100 {
         if rc_file.exists() {
@@ -578,8 +573,7 @@ fn joins_another_containers_namespaces_by_path() {
     a.config["hostname"] = json!("first");
     a.save();
     let _leak_a = LeakCheck::new(&a);
-    let id_a = unique("nsa");
-    rt.ok(&["run", "-d", "--bundle", a.path.to_str().unwrap(), &id_a]);
+    let id_a = rt.run_detached(&a, "nsa");
     let st: Value = serde_json::from_str(&rt.ok(&["state", &id_a])).unwrap();
     let pid = st["pid"].as_i64().unwrap();
 
@@ -719,8 +713,7 @@ fn exec_with_process_json_cwd_and_user() {
     let rt = RuntimeCli::berth();
     let b = Bundle::new(&["sleep", "1000"]);
     let _leak = LeakCheck::new(&b);
-    let id = unique("execp");
-    rt.ok(&["run", "-d", "--bundle", b.path.to_str().unwrap(), &id]);
+    let id = rt.run_detached(&b, "execp");
     let out = rt.ok(&[
         "exec",
         "--cwd",
