@@ -1,7 +1,6 @@
 //! The subcommands, each a few calls into berth-runtime.
 
 use std::collections::HashSet;
-use std::fs;
 use std::io::Write;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -103,8 +102,7 @@ pub fn dispatch(cli: Cli) -> Result<u8> {
         Command::Spec { bundle, rootless } => write_spec(&bundle, rootless).map(|_| 0),
         Command::Create(args) => {
             cloned_binary::ensure_cloned()?;
-            let (c, _) = create(&rt, args, false)?;
-            drop(c);
+            create(&rt, args, false)?;
             Ok(0)
         }
         Command::Start { id } => rt.load(&id)?.start().map(|_| 0),
@@ -420,6 +418,5 @@ fn list(rt: &Runtime, format: OutputFormat, quiet: bool) -> Result<()> {
             s.created
         );
     }
-    let _ = fs::metadata(rt.root());
     Ok(())
 }
