@@ -10,4 +10,5 @@
 //!
 //! Test alone: `cargo test -p berth-image`.
 
+pub mod content;
 pub mod reference;
