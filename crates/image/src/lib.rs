@@ -12,3 +12,4 @@
 
 pub mod content;
 pub mod reference;
+pub mod unpack;
