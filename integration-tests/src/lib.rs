@@ -245,14 +245,8 @@ pub fn output_via_files(mut cmd: Command) -> Output {
     }
 }
 
-/// Finds a program on PATH.
-pub fn which(name: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")?
-        .to_str()?
-        .split(':')
-        .map(|d| Path::new(d).join(name))
-        .find(|p| p.is_file())
-}
+/// Finds an executable on PATH.
+pub use xtask::find_on_path as which;
 
 /// Checks on drop that a test's container left nothing behind: no cgroup
 /// dir in any hierarchy, no mount under the bundle, no process in the cgroup.

@@ -314,31 +314,6 @@ impl Drop for Undo {
     }
 }
 
-impl ContainerState {
-    /// The OCI state with a given status (for hooks run during a transition).
-    pub fn oci_state_with(&self, status: Status) -> OciState {
-        let mut st = OciState {
-            oci_version: self.config.version().clone(),
-            id: self.id.clone(),
-            pid: self.pid,
-            status,
-            bundle: self.bundle.clone(),
-            rootfs: self.rootfs.clone(),
-            created: self.created.clone(),
-            owner: String::new(),
-            annotations: Default::default(),
-        };
-        st.annotations = self
-            .config
-            .annotations()
-            .clone()
-            .unwrap_or_default()
-            .into_iter()
-            .collect();
-        st
-    }
-}
-
 impl Container {
     /// The container id.
     pub fn id(&self) -> &str {

@@ -140,15 +140,19 @@ impl ContainerState {
 
     /// The OCI state document for this container.
     pub fn oci_state(&self, root: &Path) -> OciState {
-        let status = self.status(root);
+        let mut st = self.oci_state_with(self.status(root));
+        if st.status == Status::Stopped {
+            st.pid = 0;
+        }
+        st
+    }
+
+    /// The OCI state with a given status (for hooks run during a transition).
+    pub fn oci_state_with(&self, status: Status) -> OciState {
         OciState {
             oci_version: self.config.version().clone(),
             id: self.id.clone(),
-            pid: if status == Status::Stopped {
-                0
-            } else {
-                self.pid
-            },
+            pid: self.pid,
             status,
             bundle: self.bundle.clone(),
             rootfs: self.rootfs.clone(),

@@ -1,7 +1,6 @@
 //! `cargo xtask bench runtime`: `berth-runc run` against `runc run` on the
 //! same busybox bundle running `true`, interleaved run by run.
 
-use std::env;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -41,7 +40,7 @@ struct Runtime {
 /// Runs the bench and prints its table.
 pub fn run(options: &Options) -> Result<()> {
     ensure!(options.runs > 0, "--runs must be at least 1");
-    let runc = find_on_path("runc")
+    let runc = crate::find_on_path("runc")
         .context("runc not found on PATH: install runc (apt-get install runc)")?;
     let berth_runc = match &options.berth_runc {
         Some(path) => path.clone(),
@@ -189,14 +188,4 @@ fn print_report(runtimes: &[Runtime]) -> Result<()> {
         println!("ratio berth/runc median: {:.2}x", berth / runc);
     }
     Ok(())
-}
-
-/// The first executable file called `name` in `$PATH`.
-fn find_on_path(name: &str) -> Option<PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
-    env::split_paths(&env::var_os("PATH")?)
-        .map(|dir| dir.join(name))
-        .find(|path| {
-            fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
 }
