@@ -10,6 +10,8 @@
 //!
 //! Test alone: `cargo test -p berth-image`.
 
+pub mod config;
 pub mod content;
+pub mod record;
 pub mod reference;
 pub mod unpack;
