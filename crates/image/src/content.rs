@@ -29,13 +29,11 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use nix::fcntl::{Flock, FlockArg};
 
 use sha2::Digest as _;
-
-/// Ingest files older than this are considered abandoned (a crashed writer)
-/// and removed by [`ContentStore::open`].
-const STALE_INGEST_AGE: Duration = Duration::from_secs(60 * 60);
 
 /// Distinguishes temp files created by this process.
 static INGEST_COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -279,7 +277,7 @@ impl ContentStore {
         }
         let ingest = store.ingest_dir();
         fs::create_dir_all(&ingest).map_err(io_err(format!("create {}", ingest.display())))?;
-        store.remove_stale_ingest(STALE_INGEST_AGE)?;
+        store.remove_stale_ingest()?;
         Ok(store)
     }
 
@@ -291,23 +289,24 @@ impl ContentStore {
         self.root.join("ingest")
     }
 
-    fn remove_stale_ingest(&self, max_age: Duration) -> Result<(), ContentError> {
+    /// Removes ingest files whose writer is gone. Every live [`BlobWriter`]
+    /// holds an exclusive `flock` on its temp file (released by the kernel
+    /// when the process dies), so a file we can lock belongs to nobody: a
+    /// writer that crashed or was killed.
+    fn remove_stale_ingest(&self) -> Result<(), ContentError> {
         let ingest = self.ingest_dir();
         let entries =
             fs::read_dir(&ingest).map_err(io_err(format!("read {}", ingest.display())))?;
-        let now = SystemTime::now();
         for entry in entries {
             let entry = entry.map_err(io_err(format!("read {}", ingest.display())))?;
             let Ok(meta) = entry.metadata() else { continue };
             if !meta.is_file() {
                 continue;
             }
-            let old = meta
-                .modified()
+            let abandoned = File::open(entry.path())
                 .ok()
-                .and_then(|m| now.duration_since(m).ok())
-                .is_some_and(|age| age > max_age);
-            if old {
+                .is_some_and(|f| Flock::lock(f, FlockArg::LockExclusiveNonblock).is_ok());
+            if abandoned {
                 let path = entry.path();
                 match fs::remove_file(&path) {
                     Ok(()) => tracing::debug!(path = %path.display(), "removed stale ingest file"),
@@ -418,6 +417,14 @@ impl ContentStore {
             .create_new(true)
             .open(&temp)
             .map_err(io_err(format!("create {}", temp.display())))?;
+        // Marks the file as in use until this writer ends (see
+        // `remove_stale_ingest`); a fresh file can always be locked.
+        let file = Flock::lock(file, FlockArg::LockExclusiveNonblock).map_err(|(_, e)| {
+            ContentError::Io {
+                context: format!("lock {}", temp.display()),
+                source: e.into(),
+            }
+        })?;
         Ok(BlobWriter {
             file: Some(file),
             temp: Some(temp),
@@ -506,7 +513,7 @@ impl ContentStore {
 /// [`std::io::Write`], then [`commit`](BlobWriter::commit). Dropping it
 /// uncommitted removes the temp file.
 pub struct BlobWriter {
-    file: Option<File>,
+    file: Option<Flock<File>>,
     temp: Option<PathBuf>,
     target: PathBuf,
     target_dir: PathBuf,
@@ -854,22 +861,21 @@ mod tests {
     }
 
     #[test]
-    fn content_open_removes_stale_ingest_only() {
+    fn content_open_removes_abandoned_ingest_only() {
         let (d, s) = store();
+        // A file nobody holds a lock on: its writer is gone.
         let stale = s.ingest_dir().join("stale.tmp");
-        let fresh = s.ingest_dir().join("fresh.tmp");
         fs::write(&stale, b"x").unwrap();
-        fs::write(&fresh, b"y").unwrap();
-        let old = SystemTime::now() - Duration::from_secs(2 * 60 * 60);
-        File::options()
-            .write(true)
-            .open(&stale)
-            .unwrap()
-            .set_times(fs::FileTimes::new().set_modified(old).set_accessed(old))
-            .unwrap();
+        // A live writer elsewhere (another service on the same root).
+        let dg = Digest::sha256_of(b"live");
+        let mut live = s.writer(&dg, Some(4)).unwrap();
+        live.write_all(b"li").unwrap();
         ContentStore::open(d.path()).unwrap();
         assert!(!stale.exists());
-        assert!(fresh.exists());
+        assert_eq!(ingest_files(&s).len(), 1, "the live writer's file stays");
+        live.write_all(b"ve").unwrap();
+        live.commit().unwrap();
+        assert!(s.contains(&dg));
     }
 
     #[test]

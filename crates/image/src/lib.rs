@@ -10,8 +10,17 @@
 //!
 //! Test alone: `cargo test -p berth-image`.
 
+pub mod archive;
 pub mod config;
 pub mod content;
+pub mod distribution;
+pub mod error;
+pub mod manifest;
+pub mod platform;
+pub mod progress;
 pub mod record;
 pub mod reference;
+pub mod service;
+pub mod snapshot;
+pub mod store;
 pub mod unpack;

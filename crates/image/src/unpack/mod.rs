@@ -87,8 +87,15 @@ pub fn unpack_layer(reader: impl Read, dest: &Path) -> Result<UnpackStats, Unpac
     apply::apply(stream, dest)
 }
 
+/// Unpacks an already decompressed layer tar into `dest`, with the same
+/// guarantees as [`unpack_layer`]. Reads up to the tar's end-of-archive
+/// marker; the caller drains whatever follows if it needs the whole stream.
+pub fn unpack_tar(tar: impl Read, dest: &Path) -> Result<UnpackStats, UnpackError> {
+    apply::apply(tar, dest)
+}
+
 /// Wraps a reader, sniffing gzip (`1f 8b`), zstd (`28 b5 2f fd`) or plain
 /// (anything else), and returns a reader of the decompressed bytes.
-pub fn decompress(reader: impl Read + 'static) -> std::io::Result<Box<dyn Read>> {
+pub fn decompress<'a>(reader: impl Read + 'a) -> std::io::Result<Box<dyn Read + 'a>> {
     compression::decompress_any(reader)
 }
