@@ -799,3 +799,57 @@ fn a_pull_killed_midway_completes_when_run_again() {
     );
     drop(guard);
 }
+
+#[test]
+fn basic_and_bearer_auth() {
+    use berth_image::distribution::Credentials;
+    use support::auth_gateway::{AuthGateway, AuthMode};
+    let w = world();
+    let good = Credentials::Basic {
+        username: "alice".into(),
+        password: "s3cret".into(),
+    };
+    let bad = Credentials::Basic {
+        username: "alice".into(),
+        password: "wrong".into(),
+    };
+    for mode in [AuthMode::Basic, AuthMode::Bearer] {
+        let gw = AuthGateway::start(&w.reg.host(), mode, "alice", "s3cret");
+        let name = format!("{}/busybox", gw.host());
+        for creds in [Credentials::Anonymous, bad.clone()] {
+            let err = w
+                .pull_with(
+                    &name,
+                    PullOptions {
+                        credentials: creds.clone(),
+                        ..Default::default()
+                    },
+                )
+                .0
+                .unwrap_err();
+            assert_eq!(
+                err.kind(),
+                ErrorKind::Forbidden,
+                "{mode:?} {creds:?}: {err}"
+            );
+            assert!(err.to_string().contains("pull access denied for"), "{err}");
+        }
+        // A fresh data root, so every blob has to come through the gateway.
+        let root = tempfile::tempdir().unwrap();
+        let svc = LocalImageService::open(ImageServiceConfig::new(root.path())).unwrap();
+        let options = PullOptions {
+            credentials: good.clone(),
+            ..Default::default()
+        };
+        let image =
+            w.rt.block_on(svc.pull(&name, options, Progress::discard()))
+                .unwrap_or_else(|e| panic!("{mode:?}: {e}"));
+        assert_eq!(image.layers.len(), 1);
+        // Manifest, config and layer each went through with credentials.
+        assert!(
+            gw.authorized_requests() >= 3,
+            "{mode:?}: {}",
+            gw.authorized_requests()
+        );
+    }
+}
