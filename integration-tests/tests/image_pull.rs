@@ -853,3 +853,38 @@ fn basic_and_bearer_auth() {
         );
     }
 }
+
+#[test]
+fn save_remove_load_round_trip_keeps_the_image_id() {
+    let w = world();
+    let name = w.r("multilayer");
+    let image = w.pull(&name).unwrap();
+    let mut archive = Vec::new();
+    w.svc
+        .save(std::slice::from_ref(&name), &mut archive)
+        .unwrap();
+    w.svc.remove(&name, false).unwrap();
+    assert!(w.svc.get_image(&image.id.to_string()).is_err());
+    assert!(blob_set(&w.svc).is_empty(), "rmi collected everything");
+
+    let lines = w.svc.load(&mut archive.as_slice()).unwrap();
+    assert_eq!(lines, [format!("Loaded image: {name}:latest")]);
+    let loaded = w.svc.get_image(&name).unwrap();
+    assert_eq!(loaded.id, image.id);
+    assert_eq!(loaded.manifest.digest, image.manifest.digest);
+    assert_eq!(loaded.chain(), image.chain());
+    let key = unique("loaded");
+    w.svc.prepare_rootfs(&key, &loaded.id).unwrap();
+    let guard = Rootfs {
+        svc: &w.svc,
+        key: key.clone(),
+    };
+    let merged = w.svc.snapshots().mount_rootfs(&key).unwrap();
+    assert_eq!(
+        fs::read_to_string(merged.join("opaque/new")).unwrap(),
+        "new\n"
+    );
+    assert!(!merged.join("data/gone").exists());
+    drop(guard);
+    w.assert_no_leftovers();
+}

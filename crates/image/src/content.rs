@@ -251,6 +251,25 @@ fn io_err(context: impl Into<String>) -> impl FnOnce(io::Error) -> ContentError 
     move |source| ContentError::Io { context, source }
 }
 
+/// Removes an archive-load spool directory (`load-<pid>-...`) whose process
+/// no longer exists.
+fn remove_abandoned_spool(dir: &Path) {
+    let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let Some(pid) = name
+        .strip_prefix("load-")
+        .and_then(|rest| rest.split('-').next())
+        .and_then(|pid| pid.parse::<u32>().ok())
+    else {
+        return;
+    };
+    if Path::new("/proc").join(pid.to_string()).exists() {
+        return;
+    }
+    if let Err(e) = fs::remove_dir_all(dir) {
+        tracing::warn!(path = %dir.display(), error = %e, "cannot remove abandoned load spool");
+    }
+}
+
 /// Fsyncs a directory so a rename or unlink inside it is durable.
 fn sync_dir(dir: &Path) -> Result<(), ContentError> {
     File::open(dir)
@@ -285,7 +304,10 @@ impl ContentStore {
         self.root.join("blobs").join(alg.name())
     }
 
-    fn ingest_dir(&self) -> PathBuf {
+    /// Scratch space on the store's filesystem: downloads in progress, and
+    /// `load-<pid>-...` spool directories of archive loads (removed by
+    /// [`open`](Self::open) once their process is gone).
+    pub fn ingest_dir(&self) -> PathBuf {
         self.root.join("ingest")
     }
 
@@ -300,6 +322,10 @@ impl ContentStore {
         for entry in entries {
             let entry = entry.map_err(io_err(format!("read {}", ingest.display())))?;
             let Ok(meta) = entry.metadata() else { continue };
+            if meta.is_dir() {
+                remove_abandoned_spool(&entry.path());
+                continue;
+            }
             if !meta.is_file() {
                 continue;
             }
@@ -874,6 +900,17 @@ mod tests {
         assert!(!stale.exists());
         assert_eq!(ingest_files(&s).len(), 1, "the live writer's file stays");
         live.write_all(b"ve").unwrap();
+        // Spools of dead processes go, ours stay.
+        let dead = s.ingest_dir().join("load-4194305-0-1");
+        let ours = s
+            .ingest_dir()
+            .join(format!("load-{}-0-1", std::process::id()));
+        fs::create_dir_all(dead.join("sub")).unwrap();
+        fs::create_dir_all(&ours).unwrap();
+        ContentStore::open(d.path()).unwrap();
+        assert!(!dead.exists());
+        assert!(ours.exists());
+        fs::remove_dir(&ours).unwrap();
         live.commit().unwrap();
         assert!(s.contains(&dg));
     }

@@ -186,6 +186,22 @@ impl LocalImageService {
         remove::garbage_collect(&self.inner)
     }
 
+    /// Some image tagged in repository `name`, when `name` is a bare
+    /// repository name (no tag, no digest).
+    fn any_image_of_repository(&self, name: &str) -> Option<ImageRecord> {
+        let repo = parse_normalized_named(name).ok()?;
+        if !repo.is_name_only() {
+            return None;
+        }
+        self.inner.images.list().into_iter().find(|record| {
+            self.inner
+                .images
+                .references_to(&record.id)
+                .iter()
+                .any(|r| r.tag().is_some() && r.name() == repo.name())
+        })
+    }
+
     fn graph_driver(&self, record: &ImageRecord) -> GraphDriverData {
         let snaps = &self.inner.snapshots;
         let mut lowers: Vec<PathBuf> = record
@@ -270,7 +286,16 @@ impl ImageService for LocalImageService {
     fn save(&self, names: &[String], out: &mut dyn Write) -> Result<(), ImageError> {
         let mut images = Vec::with_capacity(names.len());
         for name in names {
-            images.push((name.clone(), self.get_image(name)?));
+            let record = match self.get_image(name) {
+                Ok(r) => r,
+                // A bare repository name saves every tag of it (moby's
+                // `parseNames`), even when it has no `latest`.
+                Err(e) => match self.any_image_of_repository(name) {
+                    Some(r) => r,
+                    None => return Err(e),
+                },
+            };
+            images.push((name.clone(), record));
         }
         archive::save(&self.inner.content, &self.inner.images, &images, out)
     }
