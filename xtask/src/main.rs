@@ -42,6 +42,26 @@ struct FixturesArgs {
 enum Bench {
     /// `berth-runc run` vs `runc run` of `true`, interleaved.
     Runtime(RuntimeArgs),
+    /// Cold pull of a large image from a local registry: Berth's image
+    /// service (in-process) vs a private dockerd, interleaved. Needs root.
+    Pull(PullArgs),
+}
+
+#[derive(Args)]
+struct PullArgs {
+    /// Cold pulls per engine.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    runs: u32,
+    /// The dockerd binary [default: /usr/sbin/dockerd, dockerd on PATH, or
+    /// target/bench-tools/docker/usr/sbin/dockerd].
+    #[arg(long, env = "BERTH_BENCH_DOCKERD", value_name = "PATH")]
+    dockerd: Option<PathBuf>,
+    /// Time dockerd only, not Berth.
+    #[arg(long)]
+    docker_only: bool,
+    /// Run in this debug build instead of re-running in a release build.
+    #[arg(long)]
+    allow_debug: bool,
 }
 
 #[derive(Args)]
@@ -80,6 +100,12 @@ fn run(cli: Cli) -> Result<()> {
         Task::Bench(Bench::Runtime(args)) => bench::runtime::run(&bench::runtime::Options {
             runs: usize::try_from(args.runs)?,
             berth_runc: args.berth_runc,
+        }),
+        Task::Bench(Bench::Pull(args)) => bench::pull::run(&bench::pull::Options {
+            runs: usize::try_from(args.runs)?,
+            dockerd: args.dockerd,
+            docker_only: args.docker_only,
+            allow_debug: args.allow_debug,
         }),
         Task::Demo { .. } => unreachable!("handled in main"),
     }

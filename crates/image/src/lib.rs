@@ -23,4 +23,5 @@ pub mod reference;
 pub mod service;
 pub mod snapshot;
 pub mod store;
+mod stream;
 pub mod unpack;

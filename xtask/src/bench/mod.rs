@@ -4,7 +4,9 @@
 //! formatting; [`measure`] runs and measures one process.
 
 pub mod cgroups;
+pub mod dockerd;
 pub mod measure;
+pub mod pull;
 pub mod runtime;
 
 use std::time::Duration;

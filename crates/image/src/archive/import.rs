@@ -4,10 +4,8 @@
 //! snapshot only when the DiffID is the one the config promises.
 
 use std::fs::File;
-use std::io::{self, BufReader, Read, Write};
+use std::io::{self, BufReader, Read};
 use std::path::PathBuf;
-
-use sha2::Digest as _;
 
 use crate::content::{ContentStore, Digest};
 use crate::error::ImageError;
@@ -15,6 +13,7 @@ use crate::manifest::OCI_LAYER_GZIP;
 use crate::manifest::OCI_LAYER_TAR;
 use crate::record::LayerRecord;
 use crate::snapshot::SnapshotStore;
+use crate::stream::{HashingReader, TeeReader};
 use crate::unpack;
 
 /// zstd-compressed OCI layer.
@@ -36,8 +35,7 @@ pub(super) struct LayerSource<'a> {
 
 /// sha256 of a whole file.
 pub(super) fn hash_file(path: &std::path::Path) -> io::Result<Digest> {
-    let mut reader = HashingReader::new(File::open(path)?);
-    reader.finish()
+    HashingReader::new(File::open(path)?).finish()
 }
 
 /// The OCI layer media type matching the compression of the file's first
@@ -96,10 +94,7 @@ pub(super) fn import_layer(
         .writer(&digest, Some(size))
         .map_err(ImageError::content(format!("storing layer {entry:?}")))?;
     let file = File::open(&src.path).map_err(ImageError::io(io_ctx()))?;
-    let mut tee = TeeReader {
-        inner: BufReader::new(file),
-        sink: writer,
-    };
+    let mut tee = TeeReader::new(BufReader::new(file), writer);
 
     // Unpack only a layer not yet committed, but hash the DiffID of every
     // blob: the record must never pair a blob with a DiffID it lacks.
@@ -132,10 +127,12 @@ pub(super) fn import_layer(
             .map_err(ImageError::io(format!("decompressing layer {entry:?}")))?;
         (d, bytes)
     };
-    io::copy(&mut tee, &mut io::sink()).map_err(ImageError::io(io_ctx()))?;
-    tee.sink.commit().map_err(ImageError::content(format!(
-        "layer {entry:?} does not match its digest {digest}"
-    )))?;
+    tee.drain().map_err(ImageError::io(io_ctx()))?;
+    tee.into_sink()
+        .commit()
+        .map_err(ImageError::content(format!(
+            "layer {entry:?} does not match its digest {digest}"
+        )))?;
     if actual_diff != *diff_id {
         return Err(ImageError::Invalid(format!(
             "layer {entry:?}: uncompressed content has digest {actual_diff}, but the image config says {diff_id}"
@@ -157,51 +154,6 @@ pub(super) fn import_layer(
         chain_id: chain_id.clone(),
         unpacked_size: unpacked,
     })
-}
-
-/// Copies everything read through it into the blob writer.
-struct TeeReader<R, W> {
-    inner: R,
-    sink: W,
-}
-
-impl<R: Read, W: Write> Read for TeeReader<R, W> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.sink.write_all(&buf[..n])?;
-        Ok(n)
-    }
-}
-
-/// sha256 of everything read through it.
-struct HashingReader<R> {
-    inner: R,
-    hasher: sha2::Sha256,
-}
-
-impl<R: Read> HashingReader<R> {
-    fn new(inner: R) -> Self {
-        HashingReader {
-            inner,
-            hasher: sha2::Sha256::new(),
-        }
-    }
-
-    /// Reads to the end and returns the digest of everything read.
-    fn finish(&mut self) -> io::Result<Digest> {
-        io::copy(self, &mut io::sink())?;
-        let hash = std::mem::take(&mut self.hasher).finalize();
-        let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
-        Digest::parse(&format!("sha256:{hex}")).map_err(io::Error::other)
-    }
-}
-
-impl<R: Read> Read for HashingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        Ok(n)
-    }
 }
 
 #[cfg(test)]

@@ -9,13 +9,14 @@ use std::sync::Arc;
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
-use super::pipe::{Chunk, ChunkReader, HashingReader, TeeReader};
+use super::pipe::{Chunk, ChunkReader};
 use super::registry::RegistrySession;
 use crate::content::{ContentStore, Digest};
 use crate::error::ImageError;
 use crate::manifest::Descriptor;
 use crate::progress::{LayerStatus, Progress};
 use crate::snapshot::{PendingLayer, SnapshotStore};
+use crate::stream::{HashingReader, TeeReader};
 use crate::unpack;
 
 /// Chunks buffered between the network and the unpacker.

@@ -1,14 +1,10 @@
-//! Readers that connect the async download to the blocking unpacker: chunks
-//! arrive over a channel, are copied into the content store as they are
-//! read, and the decompressed stream is hashed for its DiffID.
+//! The reader that connects the async download to the blocking unpacker:
+//! chunks arrive over a channel and are read as one stream.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 
 use bytes::Bytes;
-use sha2::Digest as _;
 use tokio::sync::mpsc;
-
-use crate::content::Digest;
 
 /// What the downloading task sends to the unpacking thread.
 pub(crate) enum Chunk {
@@ -58,73 +54,6 @@ impl Read for ChunkReader {
     }
 }
 
-/// Copies everything read through it into `sink` (the content store's blob
-/// writer), so the blob is stored by the same pass that unpacks it.
-pub(crate) struct TeeReader<R, W> {
-    inner: R,
-    sink: W,
-}
-
-impl<R: Read, W: Write> TeeReader<R, W> {
-    pub(crate) fn new(inner: R, sink: W) -> Self {
-        TeeReader { inner, sink }
-    }
-
-    /// Reads the rest of the stream (trailing bytes after the tar's end).
-    pub(crate) fn drain(&mut self) -> io::Result<u64> {
-        io::copy(self, &mut io::sink())
-    }
-
-    pub(crate) fn into_sink(self) -> W {
-        self.sink
-    }
-}
-
-impl<R: Read, W: Write> Read for TeeReader<R, W> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.sink.write_all(&buf[..n])?;
-        Ok(n)
-    }
-}
-
-/// Hashes (sha256) everything read through it: the DiffID of the
-/// uncompressed layer.
-pub(crate) struct HashingReader<R> {
-    inner: R,
-    hasher: sha2::Sha256,
-}
-
-impl<R: Read> HashingReader<R> {
-    pub(crate) fn new(inner: R) -> Self {
-        HashingReader {
-            inner,
-            hasher: sha2::Sha256::new(),
-        }
-    }
-
-    /// Reads to the end (the tar's trailing zero blocks) and returns the
-    /// digest of everything read.
-    pub(crate) fn finish(mut self) -> io::Result<Digest> {
-        io::copy(&mut self, &mut io::sink())?;
-        let hex: String = self
-            .hasher
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        Digest::parse(&format!("sha256:{hex}")).map_err(io::Error::other)
-    }
-}
-
-impl<R: Read> Read for HashingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        Ok(n)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,10 +67,8 @@ mod tests {
             .unwrap();
         tx.try_send(Chunk::End).unwrap();
         let mut out = Vec::new();
-        let mut tee = TeeReader::new(ChunkReader::new(rx), Vec::new());
-        tee.read_to_end(&mut out).unwrap();
+        ChunkReader::new(rx).read_to_end(&mut out).unwrap();
         assert_eq!(out, b"hello world");
-        assert_eq!(tee.into_sink(), b"hello world");
     }
 
     #[test]
@@ -153,11 +80,5 @@ mod tests {
         let mut out = Vec::new();
         let err = ChunkReader::new(rx).read_to_end(&mut out).unwrap_err();
         assert!(err.to_string().contains("cancelled"), "{err}");
-    }
-
-    #[test]
-    fn hashing_reader_gives_the_sha256() {
-        let h = HashingReader::new(&b"abc"[..]).finish().unwrap();
-        assert_eq!(h, Digest::sha256_of(b"abc"));
     }
 }
