@@ -1,0 +1,27 @@
+//! # berth-daemon
+//!
+//! The pure, testable core of Berth's daemon, mirroring moby's `daemon/`
+//! package for the `create` path:
+//!
+//! - [`config`]: serde models of Docker's container `Config` and `HostConfig`
+//!   (Engine API field names), decoded with errors that name the bad field;
+//! - [`ids`]: random 64-hex container IDs and their 12-char short form;
+//! - [`names`]: Docker's container-name rules, generated names and a
+//!   thread-safe name registry;
+//! - [`store`]: the in-memory container index (full ID, unique ID prefix, name);
+//! - [`spec`]: the OCI runtime spec a container runs with, built the way
+//!   moby's `daemon/oci_linux.go` and `oci/defaults.go` build it;
+//! - [`persist`]: atomic `config.v2.json` / `hostconfig.json` files;
+//! - [`error`]: [`DaemonError`], classified into `berth_errdefs` kinds.
+//!
+//! Test alone: `cargo test -p berth-daemon`.
+
+pub mod config;
+pub mod error;
+pub mod ids;
+pub mod names;
+pub mod persist;
+pub mod spec;
+pub mod store;
+
+pub use error::DaemonError;
