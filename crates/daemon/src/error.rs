@@ -16,6 +16,17 @@ pub enum DaemonError {
     /// The request clashes with existing state, e.g. a name in use (409).
     #[error("{0}")]
     Conflict(String),
+    /// Nothing to do: the container already is in the asked state (304).
+    #[error("{0}")]
+    NotModified(String),
+    /// An error from another layer (image service, shim), keeping its kind.
+    #[error("{message}")]
+    Layer {
+        /// The other layer's classification.
+        kind: ErrorKind,
+        /// Its message.
+        message: String,
+    },
     /// A filesystem operation failed (500).
     #[error("{context}: {source}")]
     Io {
@@ -41,6 +52,14 @@ impl DaemonError {
         DaemonError::NotFound(format!("No such container: {reference}"))
     }
 
+    /// Wraps another layer's error, keeping its kind and message.
+    pub fn layer(e: impl HasKind + std::fmt::Display) -> Self {
+        DaemonError::Layer {
+            kind: e.kind(),
+            message: e.to_string(),
+        }
+    }
+
     /// An [`DaemonError::Io`] error with context.
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         DaemonError::Io {
@@ -56,6 +75,8 @@ impl HasKind for DaemonError {
             DaemonError::InvalidParameter(_) => ErrorKind::InvalidParameter,
             DaemonError::NotFound(_) => ErrorKind::NotFound,
             DaemonError::Conflict(_) => ErrorKind::Conflict,
+            DaemonError::NotModified(_) => ErrorKind::NotModified,
+            DaemonError::Layer { kind, .. } => *kind,
             DaemonError::Io { .. } | DaemonError::System(_) => ErrorKind::System,
         }
     }

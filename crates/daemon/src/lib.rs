@@ -12,15 +12,23 @@
 //! - [`spec`]: the OCI runtime spec a container runs with, built the way
 //!   moby's `daemon/oci_linux.go` and `oci/defaults.go` build it;
 //! - [`persist`]: atomic `config.v2.json` / `hostconfig.json` files;
-//! - [`error`]: [`DaemonError`], classified into `berth_errdefs` kinds.
+//! - [`error`]: [`DaemonError`], classified into `berth_errdefs` kinds;
+//! - [`daemon`]: the [`daemon::Daemon`] state machine (create, start, stop,
+//!   kill, wait, remove) over the image service and the shims, with live
+//!   restore on open;
+//! - [`options`]: berthd's flags and config file (dockerd's names);
+//! - [`pidfile`]: the locked pidfile that keeps one daemon per data root.
 //!
 //! Test alone: `cargo test -p berth-daemon`.
 
 pub mod config;
+pub mod daemon;
 pub mod error;
 pub mod ids;
 pub mod names;
+pub mod options;
 pub mod persist;
+pub mod pidfile;
 pub mod spec;
 pub mod store;
 

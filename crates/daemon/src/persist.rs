@@ -38,6 +38,12 @@ pub struct ContainerRecord {
     /// The container configuration.
     #[serde(rename = "Config")]
     pub config: Config,
+    /// The run state (Docker keeps it in `config.v2.json` too).
+    #[serde(rename = "State", default)]
+    pub state: crate::daemon::State,
+    /// How many times a restart policy restarted it.
+    #[serde(rename = "RestartCount", default)]
+    pub restart_count: u32,
 }
 
 /// `<data root>/containers/<id>`, refusing an `id` that is not a full
@@ -172,6 +178,7 @@ mod tests {
                 env: Some(vec!["A=1".into()]),
                 ..Default::default()
             },
+            ..Default::default()
         };
         let host = HostConfig {
             memory: 1 << 20,

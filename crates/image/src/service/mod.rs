@@ -69,6 +69,10 @@ pub trait ImageService: Send + Sync {
     /// image `image_id`'s layers. Mount it with [`RootfsSnapshot::mount`].
     fn prepare_rootfs(&self, key: &str, image_id: &Digest) -> Result<RootfsSnapshot, ImageError>;
 
+    /// The directories of the existing snapshot `key` (to mount it again
+    /// after a restart).
+    fn rootfs(&self, key: &str) -> Result<RootfsSnapshot, ImageError>;
+
     /// Unmounts (if mounted) and removes the snapshot `key`.
     fn remove_rootfs(&self, key: &str) -> Result<(), ImageError>;
 
@@ -277,6 +281,10 @@ impl ImageService for LocalImageService {
             .get(image_id)
             .ok_or_else(|| ImageError::NotFound(format!("No such image: {image_id}")))?;
         Ok(self.inner.snapshots.prepare(key, &record.chain())?)
+    }
+
+    fn rootfs(&self, key: &str) -> Result<RootfsSnapshot, ImageError> {
+        Ok(self.inner.snapshots.rootfs(key)?)
     }
 
     fn remove_rootfs(&self, key: &str) -> Result<(), ImageError> {

@@ -1,0 +1,132 @@
+//! `ContainerCreate` (moby's `containerCreate`): resolve the image, verify
+//! the settings, reserve the name, prepare the read-write snapshot and write
+//! the config to disk. Anything that fails undoes what was done.
+
+use std::sync::Arc;
+
+use crate::config::{Config, ContainerCreateRequest, HostConfig};
+use crate::error::{DaemonError, Result};
+use crate::ids::generate_id;
+use crate::persist::{self, ContainerRecord};
+use crate::spec::{
+    merge_image_config, parse_security_opts, resolve_command, resolve_working_dir, verify_resources,
+};
+
+use super::{now_rfc3339, Container, Daemon, State};
+
+/// What create answers: the new ID and any warnings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateResponse {
+    /// The full container ID.
+    pub id: String,
+    /// Warnings for the user (e.g. ignored settings).
+    pub warnings: Vec<String>,
+}
+
+impl Daemon {
+    /// Creates a container named `name` (or a generated name).
+    pub async fn create(
+        self: &Arc<Self>,
+        name: Option<&str>,
+        request: ContainerCreateRequest,
+    ) -> Result<CreateResponse> {
+        let image = self
+            .images
+            .get_image(&request.config.image)
+            .map_err(DaemonError::layer)?;
+        let host_config = request.host_config.unwrap_or_default();
+        let mut config = request.config.clone();
+        if let Some(image_config) = &image.config.config {
+            merge_image_config(&mut config, image_config);
+        }
+        verify_settings(&config, &host_config)?;
+
+        let id = generate_id()?;
+        let name = match name.filter(|n| !n.is_empty()) {
+            Some(n) => self.names.reserve(n, &id)?,
+            None => self.names.reserve_generated(&id)?,
+        };
+        let record = ContainerRecord {
+            id: id.clone(),
+            name,
+            created: now_rfc3339(),
+            image: image.id.to_string(),
+            config,
+            state: State::default(),
+            restart_count: 0,
+        };
+        match self.create_on_disk(record, host_config, &image.id) {
+            Ok(container) => {
+                self.containers.add(container);
+                Ok(CreateResponse {
+                    id,
+                    warnings: Vec::new(),
+                })
+            }
+            Err(e) => {
+                self.names.release_id(&id);
+                Err(e)
+            }
+        }
+    }
+
+    /// The container directory, then the snapshot, then the config (the
+    /// order `restore` relies on to clean up after a crash).
+    fn create_on_disk(
+        &self,
+        record: ContainerRecord,
+        host_config: HostConfig,
+        image_id: &berth_image::content::Digest,
+    ) -> Result<Arc<Container>> {
+        let dir = persist::container_dir(self.data_root(), &record.id)?;
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| DaemonError::io(format!("creating {}", dir.display()), e))?;
+        let result = self
+            .images
+            .prepare_rootfs(&record.id, image_id)
+            .map_err(DaemonError::layer)
+            .and_then(|_| persist::save(self.data_root(), &record, &host_config));
+        if let Err(e) = result {
+            let _ = self.images.remove_rootfs(&record.id);
+            let _ = std::fs::remove_dir_all(&dir);
+            return Err(e);
+        }
+        Ok(Arc::new(Container::new(record, host_config, dir)))
+    }
+}
+
+/// moby's `verifyContainerSettings`, for what can be checked before start.
+fn verify_settings(config: &Config, host: &HostConfig) -> Result<()> {
+    resolve_command(config)?;
+    resolve_working_dir(config)?;
+    verify_resources(host)?;
+    parse_security_opts(host.security_opt.as_deref().unwrap_or_default())?;
+    let policy = &host.restart_policy;
+    match policy.name.as_str() {
+        "" | "no" | "always" | "unless-stopped" => {
+            if policy.maximum_retry_count != 0 {
+                return Err(DaemonError::invalid(format!(
+                    "invalid restart policy: maximum retry count can only be used with 'on-failure'"
+                )));
+            }
+        }
+        "on-failure" => {
+            if policy.maximum_retry_count < 0 {
+                return Err(DaemonError::invalid(
+                    "invalid restart policy: maximum retry count cannot be negative",
+                ));
+            }
+        }
+        other => {
+            return Err(DaemonError::invalid(format!(
+                "invalid restart policy: unknown policy '{other}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'"
+            )))
+        }
+    }
+    if host.auto_remove && !matches!(policy.name.as_str(), "" | "no") {
+        return Err(DaemonError::invalid(
+            "conflicting options: cannot specify both --restart and --rm",
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,336 @@
+//! Start, stop and kill (moby's `ContainerStart` / `containerStart`,
+//! `ContainerStop`, `ContainerKill`) and what happens when a container's
+//! process exits.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use berth_shim::{CreateRequest, ExitStatus, StdioOptions};
+
+use crate::error::{DaemonError, Result};
+use crate::spec::{build_spec, SpecInput};
+
+use super::{now_rfc3339, parse_signal, Container, Daemon};
+
+/// `stop`'s grace period when neither the request nor the container sets one.
+const DEFAULT_STOP_TIMEOUT: i64 = 10;
+/// How long to wait for a SIGKILLed container to be reported gone.
+const KILL_WAIT: Duration = Duration::from_secs(30);
+const SIGKILL: i32 = 9;
+const SIGTERM: i32 = 15;
+
+impl Daemon {
+    /// Starts the container. Errors: paused (Conflict), already running
+    /// (NotModified), marked for removal or dead (Conflict).
+    pub async fn start(self: &Arc<Self>, reference: &str) -> Result<()> {
+        let container = self.get(reference)?;
+        let _op = container.op.lock().await;
+        let state = container.record().state;
+        if state.paused {
+            return Err(DaemonError::Conflict(
+                "cannot start a paused container, try unpause instead".into(),
+            ));
+        }
+        if state.running {
+            return Err(DaemonError::NotModified("container already started".into()));
+        }
+        if state.removal_in_progress || state.dead {
+            return Err(DaemonError::Conflict(
+                "container is marked for removal and cannot be started".into(),
+            ));
+        }
+        match self.start_locked(&container).await {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                self.cleanup_runtime(&container).await;
+                let message = e.to_string();
+                container.update(self.data_root(), |r| {
+                    r.state.set_start_error(message, now_rfc3339())
+                })?;
+                if container.host_config().auto_remove {
+                    self.spawn_remove(container.clone());
+                }
+                Err(e)
+            }
+        }
+    }
+
+    async fn start_locked(self: &Arc<Self>, container: &Arc<Container>) -> Result<()> {
+        let record = container.record();
+        let id = record.id.clone();
+        let image = self
+            .images
+            .get_image(&record.image)
+            .map_err(DaemonError::layer)?;
+        let rootfs = self.images.rootfs(&id).map_err(DaemonError::layer)?;
+        let mounted =
+            berth_image::snapshot::is_mounted(&rootfs.merged_dir).map_err(DaemonError::layer)?;
+        if !mounted {
+            rootfs
+                .mount(&rootfs.merged_dir)
+                .map_err(DaemonError::layer)?;
+        }
+        let spec = build_spec(&SpecInput::new(
+            &id,
+            &image.config,
+            &record.config,
+            container.host_config(),
+            &rootfs.merged_dir,
+            container.dir(),
+        ))?;
+        let bundle = self.bundle_dir(&id);
+        std::fs::create_dir_all(&bundle)
+            .map_err(|e| DaemonError::io(format!("creating {}", bundle.display()), e))?;
+        let spec_json = serde_json::to_vec(&spec)
+            .map_err(|e| DaemonError::System(format!("encoding the OCI spec: {e}")))?;
+        crate::persist::write_atomic(&bundle.join("config.json"), &spec_json)?;
+
+        let (max_size, max_files) = log_rotation(container)?;
+        self.shims
+            .create(CreateRequest {
+                id: id.clone(),
+                bundle,
+                stdio: StdioOptions {
+                    terminal: record.config.tty,
+                    open_stdin: record.config.open_stdin,
+                    log_path: container.log_path(),
+                    log_max_size: max_size,
+                    log_max_files: max_files,
+                },
+            })
+            .await
+            .map_err(DaemonError::layer)?;
+        let pid = self.shims.start(&id).await.map_err(DaemonError::layer)?;
+        container.update(self.data_root(), |r| {
+            r.state.set_running(pid, now_rfc3339())
+        })?;
+        self.spawn_monitor(container.clone());
+        Ok(())
+    }
+
+    /// Waits (in the background) for the container's exit and records it.
+    pub(crate) fn spawn_monitor(self: &Arc<Self>, container: Arc<Container>) {
+        let daemon = self.clone();
+        tokio::spawn(async move {
+            let id = container.record().id;
+            let exit = daemon.shims.wait(&id, None).await;
+            daemon
+                .handle_exit(&container, exit.map_err(DaemonError::layer))
+                .await;
+        });
+    }
+
+    /// Records an exit: tears down the shim and the mount, writes the new
+    /// state, wakes waiters, and honours AutoRemove.
+    pub(crate) async fn handle_exit(
+        self: &Arc<Self>,
+        container: &Arc<Container>,
+        exit: Result<ExitStatus>,
+    ) {
+        let (code, oom) = match &exit {
+            Ok(status) => (status.code, status.oom_killed),
+            Err(e) => {
+                tracing::warn!(id = %container.record().id, error = %e, "lost the container's exit status");
+                (255, false)
+            }
+        };
+        self.cleanup_runtime(container).await;
+        if let Err(e) = container.update(self.data_root(), |r| {
+            r.state.set_stopped(code, oom, now_rfc3339())
+        }) {
+            tracing::error!(error = %e, "cannot record a container exit");
+        }
+        container.notify_exit(code);
+        if container.host_config().auto_remove {
+            self.spawn_remove(container.clone());
+        }
+    }
+
+    /// Deletes the shim (and so the runtime's container and cgroup),
+    /// unmounts the rootfs and removes the bundle. Idempotent.
+    pub(crate) async fn cleanup_runtime(&self, container: &Container) {
+        let id = container.record().id;
+        if let Err(e) = self.shims.delete(&id).await {
+            if berth_errdefs::HasKind::kind(&e) != berth_errdefs::ErrorKind::NotFound {
+                tracing::warn!(%id, error = %e, "cannot delete the shim");
+            }
+        }
+        if let Ok(rootfs) = self.images.rootfs(&id) {
+            if let Err(e) = berth_image::snapshot::unmount(&rootfs.merged_dir) {
+                tracing::warn!(%id, error = %e, "cannot unmount the rootfs");
+            }
+        }
+        let _ = std::fs::remove_dir_all(self.bundle_dir(&id));
+    }
+
+    fn spawn_remove(self: &Arc<Self>, container: Arc<Container>) {
+        let daemon = self.clone();
+        tokio::spawn(async move {
+            let id = container.record().id;
+            if let Err(e) = daemon.remove(&id, true).await {
+                if berth_errdefs::HasKind::kind(&e) != berth_errdefs::ErrorKind::NotFound {
+                    tracing::warn!(%id, error = %e, "auto-remove failed");
+                }
+            }
+        });
+    }
+
+    /// Stops the container: its StopSignal (or SIGTERM), then SIGKILL
+    /// after `timeout` seconds (the container's StopTimeout, else 10; -1
+    /// waits forever). A stopped container is NotModified.
+    pub async fn stop(self: &Arc<Self>, reference: &str, timeout: Option<i64>) -> Result<()> {
+        let container = self.get(reference)?;
+        let _op = container.op.lock().await;
+        let record = container.record();
+        if !record.state.running {
+            return Err(DaemonError::NotModified(
+                "container is already stopped".into(),
+            ));
+        }
+        let signal = match record.config.stop_signal.as_str() {
+            "" => SIGTERM,
+            s => parse_signal(s)?,
+        };
+        let timeout = timeout
+            .or(record.config.stop_timeout)
+            .unwrap_or(DEFAULT_STOP_TIMEOUT);
+        self.signal_and_wait(&container, signal, timeout).await
+    }
+
+    /// Sends `signal`, waits up to `timeout` seconds for the exit, then
+    /// SIGKILLs and waits for that.
+    pub(crate) async fn signal_and_wait(
+        &self,
+        container: &Arc<Container>,
+        signal: i32,
+        timeout: i64,
+    ) -> Result<()> {
+        let id = container.record().id;
+        let mut exits = container.subscribe();
+        let seen = exits.borrow().exits;
+        if container.record().state.paused {
+            self.shims.resume(&id).await.map_err(DaemonError::layer)?;
+        }
+        if signal != SIGKILL {
+            self.shims
+                .kill(&id, signal, false)
+                .await
+                .map_err(DaemonError::layer)?;
+            let grace = if timeout < 0 {
+                None
+            } else {
+                Some(Duration::from_secs(timeout as u64))
+            };
+            let exited = exits.wait_for(|l| l.exits > seen);
+            let done = match grace {
+                None => exited.await.is_ok(),
+                Some(g) => matches!(tokio::time::timeout(g, exited).await, Ok(Ok(_))),
+            };
+            if done {
+                return Ok(());
+            }
+            tracing::info!(%id, "container did not stop in time; killing it");
+        }
+        self.shims
+            .kill(&id, SIGKILL, true)
+            .await
+            .map_err(DaemonError::layer)?;
+        let killed = tokio::time::timeout(KILL_WAIT, exits.wait_for(|l| l.exits > seen))
+            .await
+            .is_ok_and(|r| r.is_ok());
+        if killed {
+            Ok(())
+        } else {
+            Err(DaemonError::System(format!(
+                "container {id} did not exit after SIGKILL"
+            )))
+        }
+    }
+
+    /// Sends `signal` (default SIGKILL) to the container's init.
+    pub async fn kill(self: &Arc<Self>, reference: &str, signal: Option<&str>) -> Result<()> {
+        let container = self.get(reference)?;
+        let record = container.record();
+        if !record.state.running {
+            return Err(DaemonError::Conflict(format!(
+                "Container {} is not running",
+                record.id
+            )));
+        }
+        let signal = match signal.filter(|s| !s.is_empty()) {
+            Some(s) => parse_signal(s)?,
+            None => SIGKILL,
+        };
+        if signal == SIGKILL && record.state.paused {
+            self.shims
+                .resume(&record.id)
+                .await
+                .map_err(DaemonError::layer)?;
+        }
+        self.shims
+            .kill(&record.id, signal, signal == SIGKILL)
+            .await
+            .map_err(DaemonError::layer)
+    }
+}
+
+/// `max-size` / `max-file` of the json-file log driver.
+fn log_rotation(container: &Container) -> Result<(Option<u64>, u32)> {
+    let log = &container.host_config().log_config;
+    if !matches!(log.kind.as_str(), "" | "json-file") {
+        return Err(DaemonError::invalid(format!(
+            "logging driver {:?} is not supported; use json-file",
+            log.kind
+        )));
+    }
+    let opts = log.config.clone().unwrap_or_default();
+    let max_size = match opts.get("max-size") {
+        None => None,
+        Some(s) => Some(
+            parse_size(s).ok_or_else(|| DaemonError::invalid(format!("invalid max-size: {s}")))?,
+        ),
+    };
+    let max_files = match opts.get("max-file") {
+        None => 1,
+        Some(s) => s
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| DaemonError::invalid(format!("invalid max-file: {s}")))?,
+    };
+    if max_files > 1 && max_size.is_none() {
+        return Err(DaemonError::invalid(
+            "max-file cannot be set without max-size",
+        ));
+    }
+    Ok((max_size, max_files))
+}
+
+/// `10m`, `1g`, `512k`, `100` (bytes), as `docker run --log-opt max-size=` takes them.
+fn parse_size(s: &str) -> Option<u64> {
+    let s = s.trim().to_ascii_lowercase();
+    let s = s.strip_suffix('b').unwrap_or(&s);
+    let (num, mult) = match s.chars().last()? {
+        'k' => (&s[..s.len() - 1], 1u64 << 10),
+        'm' => (&s[..s.len() - 1], 1 << 20),
+        'g' => (&s[..s.len() - 1], 1 << 30),
+        _ => (s, 1),
+    };
+    let n: f64 = num.parse().ok()?;
+    (n > 0.0).then(|| (n * mult as f64) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("10m"), Some(10 << 20));
+        assert_eq!(parse_size("1k"), Some(1024));
+        assert_eq!(parse_size("2g"), Some(2 << 30));
+        assert_eq!(parse_size("100"), Some(100));
+        assert_eq!(parse_size("x"), None);
+        assert_eq!(parse_size("0"), None);
+    }
+}

@@ -1,0 +1,99 @@
+//! The daemon core: the container store and the create / start / stop /
+//! kill / wait / remove state machine of moby's `daemon/`, over two seams:
+//! [`ImageService`] for images and root filesystems, and
+//! [`ContainerdClient`] for the per-container shims that own the processes.
+//!
+//! Every state change is written to `config.v2.json` before it is
+//! reported, and the daemon can be killed at any point: [`Daemon::open`]
+//! reloads the containers and reconnects to the shims that are still running.
+
+mod container;
+mod create;
+mod lifecycle;
+mod remove;
+mod restore;
+mod signal;
+mod state;
+mod wait;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use berth_image::service::ImageService;
+use berth_shim::ContainerdClient;
+
+pub use container::{Container, Lifecycle};
+pub use create::CreateResponse;
+pub use signal::parse_signal;
+pub use state::{now_rfc3339, State, ZERO_TIME};
+pub use wait::WaitCondition;
+
+use crate::error::Result;
+use crate::names::NameRegistry;
+use crate::store::Store;
+
+/// Where the daemon keeps things.
+#[derive(Debug, Clone)]
+pub struct DaemonConfig {
+    /// Persistent state (`containers/`, `image/`, `overlay/`).
+    pub data_root: PathBuf,
+    /// Runtime state (OCI bundles under `containers/<id>`).
+    pub exec_root: PathBuf,
+}
+
+/// The daemon: every container, and the layers it drives.
+pub struct Daemon {
+    config: DaemonConfig,
+    images: Arc<dyn ImageService>,
+    shims: Arc<dyn ContainerdClient>,
+    containers: Store<Container>,
+    names: NameRegistry,
+}
+
+impl std::fmt::Debug for Daemon {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Daemon")
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl Daemon {
+    /// Opens the daemon on its roots: loads every container from disk and
+    /// reconnects to the shims still running (live restore).
+    pub async fn open(
+        config: DaemonConfig,
+        images: Arc<dyn ImageService>,
+        shims: Arc<dyn ContainerdClient>,
+    ) -> Result<Arc<Daemon>> {
+        let daemon = Arc::new(Daemon {
+            config,
+            images,
+            shims,
+            containers: Store::new(),
+            names: NameRegistry::new(),
+        });
+        restore::restore(&daemon).await?;
+        Ok(daemon)
+    }
+
+    /// The container `reference` names (full ID, name, or unique ID prefix).
+    pub fn get(&self, reference: &str) -> Result<Arc<Container>> {
+        self.containers.get(reference)
+    }
+
+    /// Every container.
+    pub fn list(&self) -> Vec<Arc<Container>> {
+        self.containers.list()
+    }
+
+    /// The data root.
+    pub fn data_root(&self) -> &Path {
+        &self.config.data_root
+    }
+
+    /// The OCI bundle directory of container `id`.
+    fn bundle_dir(&self, id: &str) -> PathBuf {
+        self.config.exec_root.join("containers").join(id)
+    }
+}

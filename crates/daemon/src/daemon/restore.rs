@@ -1,0 +1,93 @@
+//! Loading the containers at start-up and reconnecting to their shims
+//! (moby's `daemon.restore` with live restore): a container whose shim is
+//! alive keeps running; one that exited meanwhile gets its real exit code
+//! from the shim; one whose shim is gone is marked exited (255). Half-done
+//! creates and removes from a crash are finished.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use berth_shim::Status;
+
+use crate::error::{DaemonError, Result};
+use crate::persist;
+
+use super::{now_rfc3339, Container, Daemon};
+
+pub(super) async fn restore(daemon: &Arc<Daemon>) -> Result<()> {
+    let live: HashSet<String> = daemon
+        .shims
+        .restore()
+        .await
+        .map_err(DaemonError::layer)?
+        .into_iter()
+        .collect();
+    let mut known = HashSet::new();
+    for id in persist::list_ids(daemon.data_root())? {
+        let dir = persist::container_dir(daemon.data_root(), &id)?;
+        let (record, host_config) = match persist::load(daemon.data_root(), &id) {
+            Ok(loaded) => loaded,
+            Err(DaemonError::NotFound(_)) => {
+                // A create that crashed before writing its config.
+                tracing::info!(%id, "removing a half-created container");
+                let _ = daemon.images.remove_rootfs(&id);
+                let _ = std::fs::remove_dir_all(&dir);
+                continue;
+            }
+            Err(e) => {
+                tracing::warn!(%id, error = %e, "skipping a container that cannot be loaded");
+                continue;
+            }
+        };
+        if let Err(e) = daemon.names.reserve(&record.name, &id) {
+            tracing::warn!(%id, error = %e, "name clash on restore; keeping the name anyway");
+        }
+        let removing = record.state.removal_in_progress;
+        let was_running = record.state.running;
+        let container = Arc::new(Container::new(record, host_config, dir));
+        daemon.containers.add(container.clone());
+        known.insert(id.clone());
+
+        if live.contains(&id) {
+            match daemon.shims.state(&id).await {
+                Ok(state) if state.status != Status::Stopped && !removing => {
+                    container.update(daemon.data_root(), |r| {
+                        r.state.running = true;
+                        r.state.paused = state.status == Status::Paused;
+                        r.state.pid = state.pid;
+                    })?;
+                    daemon.spawn_monitor(container.clone());
+                    continue;
+                }
+                Ok(state) => {
+                    let exit = state.exit.ok_or_else(|| {
+                        DaemonError::System("the shim reported no exit status".into())
+                    });
+                    daemon.handle_exit(&container, exit).await;
+                }
+                Err(e) => {
+                    daemon
+                        .handle_exit(&container, Err(DaemonError::layer(e)))
+                        .await
+                }
+            }
+        } else if was_running {
+            daemon.cleanup_runtime(&container).await;
+            container.update(daemon.data_root(), |r| {
+                r.state.set_stopped(255, false, now_rfc3339())
+            })?;
+        }
+        if removing {
+            if let Err(e) = daemon.destroy(&container).await {
+                tracing::warn!(%id, error = %e, "cannot finish an interrupted removal");
+            }
+        }
+    }
+    // Shims whose container is gone (a crash in the middle of a remove).
+    for id in live.difference(&known) {
+        tracing::info!(%id, "deleting an orphaned shim");
+        let _ = daemon.shims.kill(id, 9, true).await;
+        let _ = daemon.shims.delete(id).await;
+    }
+    Ok(())
+}

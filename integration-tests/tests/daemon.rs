@@ -1,0 +1,277 @@
+//! The daemon core end to end: a real registry, real image pulls, real
+//! overlay mounts, real shims running real containers. Create, start,
+//! wait, stop, kill, remove with moby's state checks and messages, and live
+//! restore: a daemon dropped without stopping anything (as `kill -9` would)
+//! is replaced by a new one that finds its containers.
+
+use std::fs;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use berth_daemon::config::{Config, ContainerCreateRequest, HostConfig, StrSlice};
+use berth_daemon::daemon::{Daemon, DaemonConfig, WaitCondition};
+use berth_errdefs::{ErrorKind, HasKind};
+use berth_image::progress::Progress;
+use berth_image::service::{ImageService, ImageServiceConfig, LocalImageService, PullOptions};
+use berth_shim::{ShimClient, ShimConfig};
+use integration_tests::registry::LocalRegistry;
+use integration_tests::{require_root, workspace_bin};
+use tempfile::TempDir;
+
+/// A registry with busybox, a data root and an exec root.
+struct World {
+    _reg: LocalRegistry,
+    image: String,
+    data: TempDir,
+    exec: TempDir,
+    rt: tokio::runtime::Runtime,
+}
+
+fn world() -> World {
+    require_root();
+    let reg = LocalRegistry::start();
+    reg.seed_fixtures();
+    let data = tempfile::tempdir().unwrap();
+    let exec = tempfile::Builder::new()
+        .prefix("berth-exec-")
+        .tempdir()
+        .unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let image = format!("{}/busybox:latest", reg.host());
+    let images = LocalImageService::open(ImageServiceConfig::new(data.path())).unwrap();
+    rt.block_on(images.pull(&image, PullOptions::default(), Progress::discard()))
+        .unwrap();
+    World {
+        _reg: reg,
+        image,
+        data,
+        exec,
+        rt,
+    }
+}
+
+impl World {
+    /// A daemon on the world's roots (a fresh one each call: a restart).
+    fn daemon(&self) -> Arc<Daemon> {
+        let images = LocalImageService::open(ImageServiceConfig::new(self.data.path())).unwrap();
+        let shims = ShimClient::new(ShimConfig {
+            exec_root: self.exec.path().join("shims"),
+            runtime_root: self.exec.path().join("runtime"),
+            shim_binary: workspace_bin("berth-shim"),
+        });
+        self.rt
+            .block_on(Daemon::open(
+                DaemonConfig {
+                    data_root: self.data.path().to_path_buf(),
+                    exec_root: self.exec.path().to_path_buf(),
+                },
+                Arc::new(images),
+                Arc::new(shims),
+            ))
+            .unwrap()
+    }
+
+    fn request(&self, cmd: &[&str]) -> ContainerCreateRequest {
+        ContainerCreateRequest {
+            config: Config {
+                image: self.image.clone(),
+                cmd: Some(StrSlice(cmd.iter().map(|s| s.to_string()).collect())),
+                ..Default::default()
+            },
+            host_config: Some(HostConfig::default()),
+            networking_config: None,
+        }
+    }
+
+    fn create(&self, d: &Arc<Daemon>, name: Option<&str>, cmd: &[&str]) -> String {
+        self.rt
+            .block_on(d.create(name, self.request(cmd)))
+            .unwrap()
+            .id
+    }
+}
+
+fn mounts_under(path: &std::path::Path) -> usize {
+    let needle = path.display().to_string();
+    fs::read_to_string("/proc/self/mountinfo")
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains(&needle))
+        .count()
+}
+
+fn log_lines(path: PathBuf) -> Vec<serde_json::Value> {
+    fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn run_to_completion_logs_and_remove() {
+    let w = world();
+    let d = w.daemon();
+    let id = w.create(
+        &d,
+        Some("hello"),
+        &["sh", "-c", "echo out; echo err >&2; exit 3"],
+    );
+    let c = d.get("hello").unwrap();
+    assert_eq!(c.record().state.status(), "created");
+    assert_eq!(c.record().name, "/hello");
+    assert_eq!(d.get(&id[..12]).unwrap().record().id, id, "short ID prefix");
+
+    w.rt.block_on(d.start("hello")).unwrap();
+    let code =
+        w.rt.block_on(d.wait("hello", WaitCondition::NotRunning))
+            .unwrap();
+    assert_eq!(code, 3);
+    let state = c.record().state;
+    assert_eq!(
+        (state.status(), state.exit_code, state.pid),
+        ("exited", 3, 0)
+    );
+    let lines = log_lines(c.log_path());
+    let streams: Vec<(&str, &str)> = lines
+        .iter()
+        .map(|l| (l["log"].as_str().unwrap(), l["stream"].as_str().unwrap()))
+        .collect();
+    assert!(streams.contains(&("out\n", "stdout")), "{streams:?}");
+    assert!(streams.contains(&("err\n", "stderr")), "{streams:?}");
+    assert_eq!(
+        mounts_under(w.data.path()),
+        0,
+        "rootfs unmounted after exit"
+    );
+
+    // Restart from exited works, and the state follows.
+    w.rt.block_on(d.start(&id)).unwrap();
+    assert_eq!(
+        w.rt.block_on(d.wait(&id, WaitCondition::NotRunning))
+            .unwrap(),
+        3
+    );
+
+    w.rt.block_on(d.remove("hello", false)).unwrap();
+    let err = d.get("hello").unwrap_err();
+    assert_eq!(err.to_string(), "No such container: hello");
+    assert!(!w.data.path().join("containers").join(&id).exists());
+    assert!(d.list().is_empty());
+}
+
+#[test]
+fn state_checks_use_mobys_errors() {
+    let w = world();
+    let d = w.daemon();
+    let err =
+        w.rt.block_on(d.create(None, {
+            let mut r = w.request(&["true"]);
+            r.config.image = "nosuchimage".into();
+            r
+        }))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    assert_eq!(err.to_string(), "No such image: nosuchimage:latest");
+
+    let id = w.create(&d, Some("web"), &["sleep", "1000"]);
+    let err =
+        w.rt.block_on(d.create(Some("web"), w.request(&["true"])))
+            .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Conflict);
+    assert_eq!(
+        err.to_string(),
+        format!("Conflict. The container name \"/web\" is already in use by container \"{id}\". You have to remove (or rename) that container to be able to reuse that name.")
+    );
+    let err =
+        w.rt.block_on(d.create(Some("bad name"), w.request(&["true"])))
+            .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidParameter);
+
+    w.rt.block_on(d.start("web")).unwrap();
+    let err = w.rt.block_on(d.start("web")).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotModified);
+    let err = w.rt.block_on(d.remove("web", false)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Conflict);
+    assert_eq!(
+        err.to_string(),
+        "cannot remove container \"/web\": container is running: stop the container before removing or force remove"
+    );
+    // sleep as pid 1 ignores SIGTERM: stop escalates to SIGKILL after 1 s.
+    w.rt.block_on(d.stop("web", Some(1))).unwrap();
+    assert_eq!(d.get("web").unwrap().record().state.exit_code, 137);
+    let err = w.rt.block_on(d.stop("web", Some(1))).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotModified);
+    let err = w.rt.block_on(d.kill("web", None)).unwrap_err();
+    assert_eq!(err.to_string(), format!("Container {id} is not running"));
+
+    // kill with a signal name; force-remove a running container.
+    w.rt.block_on(d.start("web")).unwrap();
+    w.rt.block_on(d.kill("web", Some("SIGKILL"))).unwrap();
+    assert_eq!(
+        w.rt.block_on(d.wait("web", WaitCondition::NotRunning))
+            .unwrap(),
+        137
+    );
+    w.rt.block_on(d.start("web")).unwrap();
+    w.rt.block_on(d.remove("web", true)).unwrap();
+    assert!(d.get("web").is_err());
+    assert_eq!(mounts_under(w.data.path()), 0);
+}
+
+#[test]
+fn live_restore_after_the_daemon_dies() {
+    let w = world();
+    let d = w.daemon();
+    w.create(&d, Some("long"), &["sleep", "1000"]);
+    w.create(&d, Some("short"), &["sh", "-c", "sleep 1; exit 7"]);
+    w.rt.block_on(d.start("long")).unwrap();
+    w.rt.block_on(d.start("short")).unwrap();
+    let pid = d.get("long").unwrap().record().state.pid;
+    // The daemon dies without stopping anything.
+    drop(d);
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        PathBuf::from(format!("/proc/{pid}")).exists(),
+        "container died with the daemon"
+    );
+
+    let d = w.daemon();
+    let long = d.get("long").unwrap().record().state;
+    assert_eq!((long.status(), long.pid), ("running", pid));
+    let short = d.get("short").unwrap().record().state;
+    assert_eq!(
+        (short.status(), short.exit_code),
+        ("exited", 7),
+        "exit code learnt from the shim"
+    );
+
+    w.rt.block_on(d.stop("long", Some(1))).unwrap();
+    assert_eq!(d.get("long").unwrap().record().state.exit_code, 137);
+    for name in ["long", "short"] {
+        w.rt.block_on(d.remove(name, true)).unwrap();
+    }
+    assert_eq!(mounts_under(w.data.path()), 0);
+}
+
+#[test]
+fn a_create_interrupted_by_a_crash_is_cleaned_up() {
+    let w = world();
+    // What a crash between "directory created, snapshot prepared" and
+    // "config written" leaves.
+    let id = "ab".repeat(32);
+    let images = LocalImageService::open(ImageServiceConfig::new(w.data.path())).unwrap();
+    let image = images.get_image(&w.image).unwrap();
+    fs::create_dir_all(w.data.path().join("containers").join(&id)).unwrap();
+    images.prepare_rootfs(&id, &image.id).unwrap();
+    drop(images);
+
+    let d = w.daemon();
+    assert!(d.list().is_empty());
+    assert!(!w.data.path().join("containers").join(&id).exists());
+    assert!(!w.data.path().join("overlay/active").join(&id).exists());
+}
