@@ -105,9 +105,9 @@ fn verify_settings(config: &Config, host: &HostConfig) -> Result<()> {
     match policy.name.as_str() {
         "" | "no" | "always" | "unless-stopped" => {
             if policy.maximum_retry_count != 0 {
-                return Err(DaemonError::invalid(format!(
-                    "invalid restart policy: maximum retry count can only be used with 'on-failure'"
-                )));
+                return Err(DaemonError::invalid(
+                    "invalid restart policy: maximum retry count can only be used with 'on-failure'",
+                ));
             }
         }
         "on-failure" => {
