@@ -17,7 +17,10 @@
 //!   kill, wait, remove) over the image service and the shims, with live
 //!   restore on open;
 //! - [`options`]: berthd's flags and config file (dockerd's names);
-//! - [`pidfile`]: the locked pidfile that keeps one daemon per data root.
+//! - [`pidfile`]: the locked pidfile that keeps one daemon per data root;
+//! - [`listeners`]: the `-H` sockets (answering 501 until the API lands).
+//!
+//! The `berthd` binary wires these together.
 //!
 //! Test alone: `cargo test -p berth-daemon`.
 
@@ -25,6 +28,7 @@ pub mod config;
 pub mod daemon;
 pub mod error;
 pub mod ids;
+pub mod listeners;
 pub mod names;
 pub mod options;
 pub mod persist;

@@ -1,0 +1,202 @@
+//! `berthd`: the Berth daemon. Takes dockerd's flags (and its JSON config
+//! file keys), locks its pidfile, opens the image service and reconnects to
+//! the running containers' shims (live restore), and serves its `-H`
+//! addresses. SIGTERM / SIGINT shut down cleanly, leaving containers
+//! running; SIGHUP reloads the log level from the config file.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use berth_daemon::daemon::{Daemon, DaemonConfig};
+use berth_daemon::listeners::Listeners;
+use berth_daemon::options::{read_config_file, DaemonOptions, FlagValues};
+use berth_daemon::pidfile::PidFile;
+use berth_image::service::{ImageServiceConfig, LocalImageService};
+use berth_shim::{ShimClient, ShimConfig};
+use clap::Parser;
+use tokio::signal::unix::{signal, SignalKind};
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{fmt, reload};
+
+/// The default config file.
+const DEFAULT_CONFIG_FILE: &str = "/etc/berth/daemon.json";
+
+/// berthd: a Docker-compatible container daemon.
+#[derive(Parser, Debug)]
+#[command(name = "berthd", version, about)]
+struct Flags {
+    /// Root of persistent state.
+    #[arg(long, value_name = "DIR")]
+    data_root: Option<PathBuf>,
+    /// Root of runtime state.
+    #[arg(long, value_name = "DIR")]
+    exec_root: Option<PathBuf>,
+    /// Address to serve: unix://PATH, tcp://HOST:PORT, fd://.
+    #[arg(short = 'H', long = "host", value_name = "ADDR")]
+    hosts: Vec<String>,
+    /// Path of the pidfile.
+    #[arg(long, value_name = "FILE")]
+    pidfile: Option<PathBuf>,
+    /// A registry to reach over plain HTTP (host[:port] or CIDR).
+    #[arg(long = "insecure-registry", value_name = "REGISTRY")]
+    insecure_registries: Vec<String>,
+    /// Debug logging.
+    #[arg(short = 'D', long)]
+    debug: bool,
+    /// Log level: debug, info, warn, error, fatal.
+    #[arg(short = 'l', long, value_name = "LEVEL")]
+    log_level: Option<String>,
+    /// Layers downloaded at once per pull.
+    #[arg(long, value_name = "N")]
+    max_concurrent_downloads: Option<usize>,
+    /// The JSON config file (dockerd's daemon.json keys).
+    #[arg(long, value_name = "FILE")]
+    config_file: Option<PathBuf>,
+}
+
+fn level(name: &str) -> LevelFilter {
+    match name {
+        "debug" => LevelFilter::DEBUG,
+        "warn" => LevelFilter::WARN,
+        "error" | "fatal" => LevelFilter::ERROR,
+        _ => LevelFilter::INFO,
+    }
+}
+
+fn main() -> ExitCode {
+    let flags = Flags::parse();
+    let config_path = flags.config_file.clone();
+    let explicit = config_path.is_some();
+    let config_path = config_path.unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_FILE));
+    let options = read_config_file(&config_path, explicit).and_then(|file| {
+        DaemonOptions::resolve(
+            FlagValues {
+                data_root: flags.data_root,
+                exec_root: flags.exec_root,
+                hosts: flags.hosts,
+                pidfile: flags.pidfile,
+                insecure_registries: flags.insecure_registries,
+                debug: flags.debug,
+                log_level: flags.log_level,
+                max_concurrent_downloads: flags.max_concurrent_downloads,
+            },
+            file,
+        )
+    });
+    let options = match options {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("berthd: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let (filter, reload_handle) = reload::Layer::new(level(&options.log_level));
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(fmt::layer().with_writer(std::io::stderr))
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("berthd: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let reload_level = move || -> Result<(), String> {
+        let file = read_config_file(&config_path, explicit)?.unwrap_or_default();
+        if let Some(l) = file.log_level {
+            reload_handle
+                .reload(level(&l))
+                .map_err(|e| format!("cannot reload the log level: {e}"))?;
+        }
+        Ok(())
+    };
+    match runtime.block_on(run(options, reload_level)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("berthd: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(
+    options: DaemonOptions,
+    reload: impl Fn() -> Result<(), String>,
+) -> Result<(), String> {
+    let _pidfile = PidFile::acquire(&options.pidfile)?;
+    let mut image_config = ImageServiceConfig::new(&options.data_root);
+    image_config.registries.insecure_registries = options.insecure_registries.clone();
+    image_config.max_concurrent_downloads = options.max_concurrent_downloads;
+    let images = LocalImageService::open(image_config).map_err(|e| e.to_string())?;
+    let shims = ShimClient::new(ShimConfig {
+        exec_root: options.exec_root.join("shims"),
+        runtime_root: options.exec_root.join("runtime"),
+        shim_binary: shim_binary()?,
+    });
+    let daemon = Daemon::open(
+        DaemonConfig {
+            data_root: options.data_root.clone(),
+            exec_root: options.exec_root.clone(),
+        },
+        Arc::new(images),
+        Arc::new(shims),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    tracing::info!(containers = daemon.list().len(), "daemon restored");
+    let listeners = Listeners::bind(&options.hosts)
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!(hosts = ?options.hosts, "API listen on");
+
+    let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+    let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
+    let mut hup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
+    {
+        let serve = listeners.serve();
+        tokio::pin!(serve);
+        loop {
+            tokio::select! {
+                _ = &mut serve => {}
+                _ = term.recv() => break,
+                _ = int.recv() => break,
+                _ = hup.recv() => match reload() {
+                    Ok(()) => tracing::info!("configuration reloaded"),
+                    Err(e) => tracing::warn!("reload failed: {e}"),
+                },
+            }
+        }
+    }
+    tracing::info!("shutting down; containers keep running");
+    drop(listeners);
+    Ok(())
+}
+
+/// `berth-shim` next to this binary, else `$BERTH_SHIM`, else on `PATH`.
+fn shim_binary() -> Result<PathBuf, String> {
+    if let Some(p) = std::env::var_os("BERTH_SHIM") {
+        return Ok(PathBuf::from(p));
+    }
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    if let Some(dir) = exe.parent() {
+        let candidate = dir.join("berth-shim");
+        if candidate.is_file() {
+            return Ok(candidate);
+        }
+    }
+    std::env::var_os("PATH")
+        .and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|d| d.join("berth-shim"))
+                .find(|p| p.is_file())
+        })
+        .ok_or_else(|| "berth-shim not found next to berthd, in $BERTH_SHIM or on PATH".to_string())
+}
