@@ -54,7 +54,22 @@ fn world() -> World {
     }
 }
 
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 impl World {
+    /// Ends a daemon as `kill -9` would: its tasks die with its runtime,
+    /// nothing is stopped or cleaned up. Later daemons get a new runtime.
+    fn kill_daemon(&mut self, d: Arc<Daemon>) {
+        drop(d);
+        let old = std::mem::replace(&mut self.rt, runtime());
+        old.shutdown_background();
+    }
+
     /// A daemon on the world's roots (a fresh one each call: a restart).
     fn daemon(&self) -> Arc<Daemon> {
         let images = LocalImageService::open(ImageServiceConfig::new(self.data.path())).unwrap();
@@ -225,7 +240,7 @@ fn state_checks_use_mobys_errors() {
 
 #[test]
 fn live_restore_after_the_daemon_dies() {
-    let w = world();
+    let mut w = world();
     let d = w.daemon();
     w.create(&d, Some("long"), &["sleep", "1000"]);
     w.create(&d, Some("short"), &["sh", "-c", "sleep 1; exit 7"]);
@@ -233,7 +248,7 @@ fn live_restore_after_the_daemon_dies() {
     w.rt.block_on(d.start("short")).unwrap();
     let pid = d.get("long").unwrap().record().state.pid;
     // The daemon dies without stopping anything.
-    drop(d);
+    w.kill_daemon(d);
     std::thread::sleep(Duration::from_secs(2));
     assert!(
         PathBuf::from(format!("/proc/{pid}")).exists(),
@@ -274,4 +289,103 @@ fn a_create_interrupted_by_a_crash_is_cleaned_up() {
     assert!(d.list().is_empty());
     assert!(!w.data.path().join("containers").join(&id).exists());
     assert!(!w.data.path().join("overlay/active").join(&id).exists());
+}
+
+fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
+    let end = std::time::Instant::now() + timeout;
+    while !f() {
+        assert!(
+            std::time::Instant::now() < end,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn pause_unpause_and_rename() {
+    let mut w = world();
+    let d = w.daemon();
+    w.create(&d, Some("web"), &["sleep", "1000"]);
+    let id = w.create(&d, Some("other"), &["true"]);
+    w.rt.block_on(d.start("web")).unwrap();
+    w.rt.block_on(d.pause("web")).unwrap();
+    assert_eq!(d.get("web").unwrap().record().state.status(), "paused");
+    let err = w.rt.block_on(d.pause("web")).unwrap_err();
+    assert!(err.to_string().ends_with("is already paused"), "{err}");
+    let err = w.rt.block_on(d.start("web")).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "cannot start a paused container, try unpause instead"
+    );
+    w.rt.block_on(d.unpause("web")).unwrap();
+    assert_eq!(d.get("web").unwrap().record().state.status(), "running");
+    let err = w.rt.block_on(d.unpause("web")).unwrap_err();
+    assert!(err.to_string().ends_with("is not paused"), "{err}");
+    let err = w.rt.block_on(d.pause("other")).unwrap_err();
+    assert_eq!(err.to_string(), format!("Container {id} is not running"));
+
+    w.rt.block_on(d.rename("web", "web2")).unwrap();
+    assert!(d.get("web").is_err());
+    assert_eq!(d.get("web2").unwrap().record().name, "/web2");
+    let err = w.rt.block_on(d.rename("web2", "web2")).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidParameter);
+    let err = w.rt.block_on(d.rename("web2", "other")).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Conflict);
+    // The new name survives a daemon restart.
+    w.kill_daemon(d);
+    let d = w.daemon();
+    assert!(d.get("web2").is_ok());
+    for name in ["web2", "other"] {
+        w.rt.block_on(d.remove(name, true)).unwrap();
+    }
+    assert_eq!(mounts_under(w.data.path()), 0);
+}
+
+#[test]
+fn restart_policies() {
+    let mut w = world();
+    let d = w.daemon();
+    let with_policy = |name: &str, policy: &str, max: i64, cmd: &[&str]| {
+        let mut req = w.request(cmd);
+        let hc = req.host_config.as_mut().unwrap();
+        hc.restart_policy.name = policy.into();
+        hc.restart_policy.maximum_retry_count = max;
+        w.rt.block_on(d.create(Some(name), req)).unwrap();
+        w.rt.block_on(d.start(name)).unwrap();
+    };
+    with_policy("flaky", "on-failure", 2, &["sh", "-c", "exit 1"]);
+    with_policy("always", "always", 0, &["sleep", "1000"]);
+    with_policy("unless", "unless-stopped", 0, &["sleep", "1000"]);
+
+    // on-failure:2 gives up after two restarts.
+    wait_for("two restarts", Duration::from_secs(15), || {
+        let r = d.get("flaky").unwrap().record();
+        r.restart_count == 2 && !r.state.running && !r.state.restarting
+    });
+    assert_eq!(d.get("flaky").unwrap().record().state.exit_code, 1);
+
+    // always comes back after its process is killed.
+    let pid = d.get("always").unwrap().record().state.pid;
+    w.rt.block_on(d.kill("always", None)).unwrap();
+    wait_for("a restart", Duration::from_secs(10), || {
+        let r = d.get("always").unwrap().record();
+        r.restart_count == 1 && r.state.status() == "running" && r.state.pid != pid
+    });
+
+    // A user's stop is final for this daemon's life...
+    for name in ["always", "unless"] {
+        w.rt.block_on(d.stop(name, Some(0))).unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(d.get("always").unwrap().record().state.status(), "exited");
+    // ...and across a daemon restart, `always` comes back, `unless-stopped` does not.
+    w.kill_daemon(d);
+    let d = w.daemon();
+    assert_eq!(d.get("always").unwrap().record().state.status(), "running");
+    assert_eq!(d.get("unless").unwrap().record().state.status(), "exited");
+    for name in ["flaky", "always", "unless"] {
+        w.rt.block_on(d.remove(name, true)).unwrap();
+    }
+    assert_eq!(mounts_under(w.data.path()), 0);
 }

@@ -44,6 +44,9 @@ pub struct ContainerRecord {
     /// How many times a restart policy restarted it.
     #[serde(rename = "RestartCount", default)]
     pub restart_count: u32,
+    /// Stopped by the user (`unless-stopped` then keeps it down).
+    #[serde(rename = "HasBeenManuallyStopped", default)]
+    pub manually_stopped: bool,
 }
 
 /// `<data root>/containers/<id>`, refusing an `id` that is not a full

@@ -34,6 +34,8 @@ pub struct Container {
     /// Held across start / stop / remove so they never interleave.
     pub(crate) op: tokio::sync::Mutex<()>,
     lifecycle: watch::Sender<Lifecycle>,
+    /// Restart-policy back-off.
+    pub(crate) backoff: super::restart::Backoff,
 }
 
 impl Container {
@@ -50,6 +52,7 @@ impl Container {
                 exit_code,
                 ..Lifecycle::default()
             }),
+            backoff: super::restart::Backoff::default(),
         }
     }
 

@@ -54,6 +54,7 @@ impl Daemon {
             config,
             state: State::default(),
             restart_count: 0,
+            manually_stopped: false,
         };
         match self.create_on_disk(record, host_config, &image.id) {
             Ok(container) => {

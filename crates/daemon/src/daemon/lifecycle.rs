@@ -39,6 +39,7 @@ impl Daemon {
                 "container is marked for removal and cannot be started".into(),
             ));
         }
+        container.update(self.data_root(), |r| r.manually_stopped = false)?;
         match self.start_locked(&container).await {
             Ok(()) => Ok(()),
             Err(e) => {
@@ -55,7 +56,7 @@ impl Daemon {
         }
     }
 
-    async fn start_locked(self: &Arc<Self>, container: &Arc<Container>) -> Result<()> {
+    pub(crate) async fn start_locked(self: &Arc<Self>, container: &Arc<Container>) -> Result<()> {
         let record = container.record();
         let id = record.id.clone();
         let image = self
@@ -104,6 +105,7 @@ impl Daemon {
         container.update(self.data_root(), |r| {
             r.state.set_running(pid, now_rfc3339())
         })?;
+        container.backoff.started();
         self.spawn_monitor(container.clone());
         Ok(())
     }
@@ -141,8 +143,14 @@ impl Daemon {
             tracing::error!(error = %e, "cannot record a container exit");
         }
         container.notify_exit(code);
+        let record = container.record();
+        let policy = &container.host_config().restart_policy;
         if container.host_config().auto_remove {
             self.spawn_remove(container.clone());
+        } else if !record.state.removal_in_progress
+            && super::restart::should_restart(policy, &record, code)
+        {
+            self.schedule_restart(container.clone());
         }
     }
 
@@ -182,11 +190,20 @@ impl Daemon {
         let container = self.get(reference)?;
         let _op = container.op.lock().await;
         let record = container.record();
+        if record.state.restarting {
+            // Cancel the pending restart: the container is down already.
+            return container.update(self.data_root(), |r| {
+                r.manually_stopped = true;
+                r.state.restarting = false;
+                r.state.running = false;
+            });
+        }
         if !record.state.running {
             return Err(DaemonError::NotModified(
                 "container is already stopped".into(),
             ));
         }
+        container.update(self.data_root(), |r| r.manually_stopped = true)?;
         let signal = match record.config.stop_signal.as_str() {
             "" => SIGTERM,
             s => parse_signal(s)?,

@@ -10,7 +10,10 @@
 mod container;
 mod create;
 mod lifecycle;
+mod pause;
 mod remove;
+mod rename;
+mod restart;
 mod restore;
 mod signal;
 mod state;

@@ -12,6 +12,7 @@ use berth_shim::Status;
 use crate::error::{DaemonError, Result};
 use crate::persist;
 
+use super::restart::start_on_daemon_start;
 use super::{now_rfc3339, Container, Daemon};
 
 pub(super) async fn restore(daemon: &Arc<Daemon>) -> Result<()> {
@@ -80,6 +81,18 @@ pub(super) async fn restore(daemon: &Arc<Daemon>) -> Result<()> {
         if removing {
             if let Err(e) = daemon.destroy(&container).await {
                 tracing::warn!(%id, error = %e, "cannot finish an interrupted removal");
+            }
+        }
+    }
+    // `always` and `unless-stopped` containers come back with the daemon.
+    for container in daemon.containers.list() {
+        let record = container.record();
+        if !record.state.running
+            && !record.state.removal_in_progress
+            && start_on_daemon_start(&container.host_config().restart_policy, &record)
+        {
+            if let Err(e) = daemon.start(&record.id).await {
+                tracing::warn!(id = %record.id, error = %e, "cannot restart on daemon start");
             }
         }
     }
