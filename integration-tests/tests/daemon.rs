@@ -389,3 +389,116 @@ fn restart_policies() {
     }
     assert_eq!(mounts_under(w.data.path()), 0);
 }
+
+#[test]
+fn lifecycle_events_in_mobys_order() {
+    use berth_daemon::events::EventFilter;
+    let w = world();
+    let d = w.daemon();
+    let filter = EventFilter::from_json(r#"{"type":["container"],"container":["ev"]}"#).unwrap();
+    let (replayed, mut sub) = d.events().subscribe(filter, None, None);
+    assert!(replayed.is_empty());
+    let id = w.create(&d, Some("ev"), &["sleep", "1000"]);
+    w.rt.block_on(d.start("ev")).unwrap();
+    w.rt.block_on(d.pause("ev")).unwrap();
+    w.rt.block_on(d.unpause("ev")).unwrap();
+    w.rt.block_on(d.rename("ev", "ev2")).unwrap();
+    w.rt.block_on(d.stop("ev2", Some(0))).unwrap();
+    w.rt.block_on(d.remove("ev2", false)).unwrap();
+    let mut seen = Vec::new();
+    while let Some(m) = sub.try_next() {
+        assert_eq!(m.actor.id, id);
+        seen.push((m.action.clone(), m.actor.attributes.clone()));
+    }
+    let actions: Vec<&str> = seen.iter().map(|(a, _)| a.as_str()).collect();
+    // The container filter matches the name by prefix, so "ev2" still counts.
+    // stop with no grace: SIGTERM (ignored by sleep as pid 1), SIGKILL, die, stop.
+    assert_eq!(
+        actions,
+        [
+            "create", "start", "pause", "unpause", "rename", "kill", "kill", "die", "stop",
+            "destroy"
+        ],
+    );
+    assert_eq!(seen[5].1.get("signal").map(String::as_str), Some("15"));
+    assert_eq!(seen[7].1.get("exitCode").map(String::as_str), Some("137"));
+    let rename = &seen[4].1;
+    assert_eq!(rename.get("oldName").map(String::as_str), Some("/ev"));
+    assert_eq!(rename.get("name").map(String::as_str), Some("ev2"));
+    assert_eq!(
+        seen[0].1.get("image").map(String::as_str),
+        Some(w.image.as_str())
+    );
+}
+
+#[test]
+fn logs_follow_a_running_container_until_it_exits() {
+    use berth_daemon::logs::{LogsOptions, Stream};
+    let w = world();
+    let d = w.daemon();
+    w.create(
+        &d,
+        Some("talker"),
+        &[
+            "sh",
+            "-c",
+            "for i in 1 2 3; do echo line$i; sleep 0.3; done; echo oops >&2",
+        ],
+    );
+    w.rt.block_on(d.start("talker")).unwrap();
+    let followed: Vec<(Stream, String)> = w.rt.block_on(async {
+        let options = LogsOptions {
+            follow: true,
+            ..Default::default()
+        };
+        let mut stream = d.logs("talker", options).await.unwrap();
+        let mut out = Vec::new();
+        while let Some(m) = stream.recv().await {
+            let m = m.unwrap();
+            out.push((m.stream, String::from_utf8(m.line).unwrap()));
+        }
+        out
+    });
+    assert_eq!(
+        followed,
+        [
+            (Stream::Stdout, "line1\n".to_string()),
+            (Stream::Stdout, "line2\n".to_string()),
+            (Stream::Stdout, "line3\n".to_string()),
+            (Stream::Stderr, "oops\n".to_string()),
+        ],
+        "follow ends when the container exits"
+    );
+    // tail and stream selection on the finished log.
+    let tail: Vec<String> = w.rt.block_on(async {
+        let options = LogsOptions {
+            stderr: false,
+            tail: Some(2),
+            ..Default::default()
+        };
+        let mut stream = d.logs("talker", options).await.unwrap();
+        let mut out = Vec::new();
+        while let Some(m) = stream.recv().await {
+            out.push(String::from_utf8(m.unwrap().line).unwrap());
+        }
+        out
+    });
+    assert_eq!(
+        tail,
+        ["line3\n"],
+        "the last two lines are line3 and oops; only stdout is asked for"
+    );
+    let err =
+        w.rt.block_on(d.logs(
+            "talker",
+            LogsOptions {
+                stdout: false,
+                stderr: false,
+                ..Default::default()
+            },
+        ))
+        .err()
+        .unwrap();
+    assert_eq!(err.to_string(), "You must choose at least one stream");
+    w.rt.block_on(d.remove("talker", true)).unwrap();
+}

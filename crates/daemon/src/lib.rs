@@ -27,8 +27,10 @@
 pub mod config;
 pub mod daemon;
 pub mod error;
+pub mod events;
 pub mod ids;
 pub mod listeners;
+pub mod logs;
 pub mod names;
 pub mod options;
 pub mod persist;

@@ -17,7 +17,11 @@ use crate::error::{Context, Error, Result};
 /// Creates a pty in the (pivoted) container, sends its master over
 /// `socket`, binds the slave onto /dev/console and makes it the process's
 /// controlling terminal and stdio.
-pub fn setup_console(socket: BorrowedFd, size: Option<(u16, u16)>) -> Result<()> {
+pub fn setup_console(
+    socket: BorrowedFd,
+    size: Option<(u16, u16)>,
+    bind_dev_console: bool,
+) -> Result<()> {
     let master = posix_openpt(OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC)
         .context("open /dev/ptmx")?;
     grantpt(&master).context("grantpt")?;
@@ -32,7 +36,9 @@ pub fn setup_console(socket: BorrowedFd, size: Option<(u16, u16)>) -> Result<()>
         nix::sys::stat::Mode::empty(),
     )
     .context_with(|| format!("open {slave_path}"))?;
-    if Path::new("/dev").exists() {
+    // Only the init's terminal becomes /dev/console (as runc does): an
+    // exec's pty goes away with the exec and would leave a dangling bind.
+    if bind_dev_console && Path::new("/dev").exists() {
         crate::rootfs::ensure_file(Path::new("/dev/console"))?;
         mount(
             Some(slave_path.as_str()),

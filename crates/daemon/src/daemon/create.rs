@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::config::{Config, ContainerCreateRequest, HostConfig};
 use crate::error::{DaemonError, Result};
+use crate::events::action;
 use crate::ids::generate_id;
 use crate::persist::{self, ContainerRecord};
 use crate::spec::{
@@ -58,6 +59,7 @@ impl Daemon {
         };
         match self.create_on_disk(record, host_config, &image.id) {
             Ok(container) => {
+                self.container_event(&container, action::CREATE, &[]);
                 self.containers.add(container);
                 Ok(CreateResponse {
                     id,

@@ -8,6 +8,7 @@ use std::time::Duration;
 use berth_shim::{CreateRequest, ExitStatus, StdioOptions};
 
 use crate::error::{DaemonError, Result};
+use crate::events::action;
 use crate::spec::{build_spec, SpecInput};
 
 use super::{now_rfc3339, parse_signal, Container, Daemon};
@@ -106,6 +107,7 @@ impl Daemon {
             r.state.set_running(pid, now_rfc3339())
         })?;
         container.backoff.started();
+        self.container_event(container, action::START, &[]);
         self.spawn_monitor(container.clone());
         Ok(())
     }
@@ -142,6 +144,10 @@ impl Daemon {
         }) {
             tracing::error!(error = %e, "cannot record a container exit");
         }
+        if oom {
+            self.container_event(container, action::OOM, &[]);
+        }
+        self.container_event(container, action::DIE, &[("exitCode", &code.to_string())]);
         container.notify_exit(code);
         let record = container.record();
         let policy = &container.host_config().restart_policy;
@@ -211,7 +217,9 @@ impl Daemon {
         let timeout = timeout
             .or(record.config.stop_timeout)
             .unwrap_or(DEFAULT_STOP_TIMEOUT);
-        self.signal_and_wait(&container, signal, timeout).await
+        self.signal_and_wait(&container, signal, timeout).await?;
+        self.container_event(&container, action::STOP, &[]);
+        Ok(())
     }
 
     /// Sends `signal`, waits up to `timeout` seconds for the exit, then
@@ -233,6 +241,7 @@ impl Daemon {
                 .kill(&id, signal, false)
                 .await
                 .map_err(DaemonError::layer)?;
+            self.container_event(container, action::KILL, &[("signal", &signal.to_string())]);
             let grace = if timeout < 0 {
                 None
             } else {
@@ -252,6 +261,7 @@ impl Daemon {
             .kill(&id, SIGKILL, true)
             .await
             .map_err(DaemonError::layer)?;
+        self.container_event(container, action::KILL, &[("signal", "9")]);
         let killed = tokio::time::timeout(KILL_WAIT, exits.wait_for(|l| l.exits > seen))
             .await
             .is_ok_and(|r| r.is_ok());
@@ -287,7 +297,9 @@ impl Daemon {
         self.shims
             .kill(&record.id, signal, signal == SIGKILL)
             .await
-            .map_err(DaemonError::layer)
+            .map_err(DaemonError::layer)?;
+        self.container_event(&container, action::KILL, &[("signal", &signal.to_string())]);
+        Ok(())
     }
 }
 

@@ -9,7 +9,9 @@
 
 mod container;
 mod create;
+mod exec;
 mod lifecycle;
+mod logs;
 mod pause;
 mod remove;
 mod rename;
@@ -27,11 +29,13 @@ use berth_shim::ContainerdClient;
 
 pub use container::{Container, Lifecycle};
 pub use create::CreateResponse;
+pub use exec::{ExecConfig, ExecInspect, ExecProcessConfig, ExecStarted};
 pub use signal::parse_signal;
 pub use state::{now_rfc3339, State, ZERO_TIME};
 pub use wait::WaitCondition;
 
 use crate::error::Result;
+use crate::events::{Events, Message};
 use crate::names::NameRegistry;
 use crate::store::Store;
 
@@ -51,6 +55,8 @@ pub struct Daemon {
     shims: Arc<dyn ContainerdClient>,
     containers: Store<Container>,
     names: NameRegistry,
+    execs: exec::ExecStore,
+    events: Events,
 }
 
 impl std::fmt::Debug for Daemon {
@@ -75,6 +81,8 @@ impl Daemon {
             shims,
             containers: Store::new(),
             names: NameRegistry::new(),
+            execs: exec::ExecStore::default(),
+            events: Events::new(),
         });
         restore::restore(&daemon).await?;
         Ok(daemon)
@@ -88,6 +96,30 @@ impl Daemon {
     /// Every container.
     pub fn list(&self) -> Vec<Arc<Container>> {
         self.containers.list()
+    }
+
+    /// The event stream (`docker events`).
+    pub fn events(&self) -> &Events {
+        &self.events
+    }
+
+    /// Logs a container event with the container's image, name and labels
+    /// (moby's `LogContainerEventWithAttributes`).
+    pub(crate) fn container_event(
+        &self,
+        container: &Container,
+        action: &str,
+        extra: &[(&str, &str)],
+    ) {
+        let r = container.record();
+        self.events.log(Message::container(
+            action,
+            &r.id,
+            &r.name,
+            &r.config.image,
+            r.config.labels.as_ref(),
+            extra,
+        ));
     }
 
     /// The data root.

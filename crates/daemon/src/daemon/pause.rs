@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::error::{DaemonError, Result};
+use crate::events::action;
 
 use super::Daemon;
 
@@ -31,7 +32,9 @@ impl Daemon {
             )));
         }
         self.shims.pause(id).await.map_err(DaemonError::layer)?;
-        container.update(self.data_root(), |r| r.state.paused = true)
+        container.update(self.data_root(), |r| r.state.paused = true)?;
+        self.container_event(&container, action::PAUSE, &[]);
+        Ok(())
     }
 
     /// Thaws the container. Not paused is a Conflict.
@@ -49,6 +52,8 @@ impl Daemon {
             .resume(&record.id)
             .await
             .map_err(DaemonError::layer)?;
-        container.update(self.data_root(), |r| r.state.paused = false)
+        container.update(self.data_root(), |r| r.state.paused = false)?;
+        self.container_event(&container, action::UNPAUSE, &[]);
+        Ok(())
     }
 }

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use crate::error::{DaemonError, Result};
+use crate::events::action;
 
 use super::{Container, Daemon};
 
@@ -65,6 +66,8 @@ impl Daemon {
         }
         self.names.release_id(&id);
         self.containers.remove(&id);
+        self.forget_execs_of(&id);
+        self.container_event(container, action::DESTROY, &[]);
         container.notify_removed();
         Ok(())
     }

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::error::{DaemonError, Result};
+use crate::events::action;
 use crate::names::normalize_name;
 
 use super::Daemon;
@@ -31,6 +32,7 @@ impl Daemon {
             return Err(e);
         }
         self.names.release(&record.name);
+        self.container_event(&container, action::RENAME, &[("oldName", &record.name)]);
         Ok(())
     }
 }

@@ -32,6 +32,10 @@ pub use reader::{log_files, read_logs};
 
 use crate::error::Result;
 
+/// moby's `logger.ErrReadLogsNotSupported`: the container's log driver is
+/// not one `docker logs` can read.
+pub const ERR_READ_LOGS_NOT_SUPPORTED: &str = "configured logging driver does not support reading";
+
 /// Which output stream a log line came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Stream {

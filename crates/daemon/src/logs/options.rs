@@ -82,7 +82,11 @@ pub fn parse_bool(value: &str) -> bool {
 /// `tail`: a count, or anything else (`all`, empty, negative, garbage) for
 /// all lines, as moby's `strconv.Atoi` fallback does.
 pub fn parse_tail(value: &str) -> Option<usize> {
-    value.trim().parse::<i64>().ok().and_then(|n| usize::try_from(n).ok())
+    value
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .and_then(|n| usize::try_from(n).ok())
 }
 
 /// `since` / `until`: empty or `0` means no filter; otherwise
@@ -121,11 +125,13 @@ pub fn parse_timestamp(value: &str, now: SystemTime) -> Result<SystemTime> {
             "parsing time {value:?}: invalid timestamp"
         )));
     }
-    parse_unix(value).map(|(s, n)| from_unix(s, n)).ok_or_else(|| {
-        DaemonError::invalid(format!(
-            "failed to parse value as time or duration: {value:?}"
-        ))
-    })
+    parse_unix(value)
+        .map(|(s, n)| from_unix(s, n))
+        .ok_or_else(|| {
+            DaemonError::invalid(format!(
+                "failed to parse value as time or duration: {value:?}"
+            ))
+        })
 }
 
 /// `seconds[.fraction]` (moby's `parseTimestamp`: the fraction is scaled to

@@ -103,9 +103,25 @@ impl LineReader {
     }
 }
 
-/// Opens the live file and the rotated ones, oldest first, retrying if a
-/// rotation happens while they are opened (so no file is seen twice).
-pub(crate) fn open_set(path: &Path) -> io::Result<Vec<LineReader>> {
+/// The files of a log, open.
+#[derive(Debug)]
+pub(crate) struct LogSet {
+    /// The rotated files, oldest first.
+    pub(crate) rotated: Vec<LineReader>,
+    /// The live file, if there is one.
+    pub(crate) live: Option<LineReader>,
+}
+
+impl LogSet {
+    /// Every reader, oldest first.
+    pub(crate) fn all_mut(&mut self) -> impl DoubleEndedIterator<Item = &mut LineReader> {
+        self.rotated.iter_mut().chain(self.live.as_mut())
+    }
+}
+
+/// Opens the live file and the rotated ones, retrying if a rotation
+/// happens while they are opened (so no file is seen twice).
+pub(crate) fn open_set(path: &Path) -> io::Result<LogSet> {
     for _ in 0..10 {
         let live = match LineReader::open(path) {
             Ok(r) => Some(r),
@@ -130,11 +146,12 @@ pub(crate) fn open_set(path: &Path) -> io::Result<Vec<LineReader>> {
             .as_ref()
             .is_some_and(|l| set.iter().any(|r| r.id == l.id));
         if stable && !dup {
-            set.extend(live);
-            return Ok(set);
+            return Ok(LogSet { rotated: set, live });
         }
     }
-    Err(io::Error::other("log files kept rotating while opening them"))
+    Err(io::Error::other(
+        "log files kept rotating while opening them",
+    ))
 }
 
 /// Where the last `n` complete lines of `file` (`len` bytes) start, and how
@@ -164,16 +181,14 @@ pub(crate) fn tail_start(file: &File, len: u64, n: usize) -> io::Result<(u64, us
 
 /// Positions the readers (oldest first) so that only the last `tail`
 /// complete lines are read; `None` keeps everything.
-pub(crate) fn apply_tail(set: &mut [LineReader], tail: Option<usize>) -> io::Result<()> {
+pub(crate) fn apply_tail(set: &mut LogSet, tail: Option<usize>) -> io::Result<()> {
     let Some(mut remaining) = tail else {
         return Ok(());
     };
-    for r in set.iter_mut().rev() {
+    for r in set.all_mut().rev() {
         let len = r.file.metadata()?.len();
-        if remaining == 0 {
-            r.pos = len;
-            continue;
-        }
+        // With nothing left to keep this still lands after the last `\n`,
+        // so a partial line being written is followed from its start.
         let (start, found) = tail_start(&r.file, len, remaining)?;
         r.pos = start;
         remaining -= found.min(remaining);
@@ -246,7 +261,7 @@ pub fn read_logs(path: &Path, opts: &LogsOptions) -> Result<Vec<LogMessage>> {
     let mut set = open_set(path).map_err(io_err)?;
     apply_tail(&mut set, opts.tail).map_err(io_err)?;
     let mut out = Vec::new();
-    for r in &mut set {
+    for r in set.all_mut() {
         let stopped = pump(r, opts, path, &mut |m| {
             out.push(m);
             true

@@ -73,7 +73,7 @@ fn run(cfg: &ChildConfig, sync: &SyncChannel) -> Result<Infallible> {
             let socket = cfg.console.ok_or_else(|| {
                 Error::Spec("process.terminal is set but no console socket was given".into())
             })?;
-            rootfs_console(socket, cfg.process)?;
+            rootfs_console(socket, cfg.process, false)?;
         }
         let program = prepare_process(cfg.process, cfg.seccomp)?;
         exec(program, cfg.process, cfg.seccomp)
@@ -144,7 +144,7 @@ fn set_up_container(cfg: &ChildConfig, sync: &SyncChannel) -> Result<()> {
         let socket = cfg.console.ok_or_else(|| {
             Error::Spec("process.terminal is set but no console socket was given".into())
         })?;
-        rootfs_console(socket, cfg.process)?;
+        rootfs_console(socket, cfg.process, true)?;
     }
     rootfs::finalize(cfg.spec)
 }
@@ -157,11 +157,15 @@ fn expect(sync: &SyncChannel, want: SyncMsg) -> Result<()> {
     }
 }
 
-fn rootfs_console(socket: std::os::fd::BorrowedFd, process: &Process) -> Result<()> {
+fn rootfs_console(
+    socket: std::os::fd::BorrowedFd,
+    process: &Process,
+    bind_dev_console: bool,
+) -> Result<()> {
     let size = process
         .console_size()
         .map(|b| (b.height() as u16, b.width() as u16));
-    crate::console::setup_console(socket, size)
+    crate::console::setup_console(socket, size, bind_dev_console)
 }
 
 /// The program to exec, resolved before privileges are dropped so a
