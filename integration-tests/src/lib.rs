@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tempfile::TempDir;
 use xtask::fixtures::Fixtures;
+pub mod daemon_cleanup;
 pub mod registry;
 
 /// The directory holding the workspace's built binaries (target/<profile>).

@@ -28,6 +28,13 @@ struct World {
     rt: tokio::runtime::Runtime,
 }
 
+impl Drop for World {
+    /// Force-removes whatever a failed test left running.
+    fn drop(&mut self) {
+        integration_tests::daemon_cleanup::cleanup_daemon_roots(self.data.path(), self.exec.path());
+    }
+}
+
 fn world() -> World {
     require_root();
     let reg = LocalRegistry::start();

@@ -26,6 +26,16 @@ struct World {
     d: Arc<Daemon>,
 }
 
+impl Drop for World {
+    /// Force-removes whatever a failed test left running.
+    fn drop(&mut self) {
+        integration_tests::daemon_cleanup::cleanup_daemon_roots(
+            self.data.path(),
+            self._exec.path(),
+        );
+    }
+}
+
 fn world() -> World {
     require_root();
     let reg = LocalRegistry::start();

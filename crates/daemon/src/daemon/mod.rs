@@ -7,18 +7,24 @@
 //! reported, and the daemon can be killed at any point: [`Daemon::open`]
 //! reloads the containers and reconnects to the shims that are still running.
 
+mod cgroupfs;
+mod changes;
 mod container;
 mod create;
 mod exec;
 mod lifecycle;
 mod logs;
 mod pause;
+mod prune;
 mod remove;
 mod rename;
 mod restart;
+mod restart_cmd;
 mod restore;
 mod signal;
 mod state;
+mod stats;
+mod top;
 mod wait;
 
 use std::path::{Path, PathBuf};
@@ -27,11 +33,17 @@ use std::sync::Arc;
 use berth_image::service::ImageService;
 use berth_shim::ContainerdClient;
 
+pub use changes::{Change, CHANGE_ADD, CHANGE_DELETE, CHANGE_MODIFY, INIT_PATHS};
 pub use container::{Container, Lifecycle};
 pub use create::CreateResponse;
 pub use exec::{ExecConfig, ExecInspect, ExecProcessConfig, ExecStarted};
+pub use prune::{PruneFilters, PruneReport, PRUNE_ACCEPTED_FILTERS};
 pub use signal::parse_signal;
 pub use state::{now_rfc3339, State, ZERO_TIME};
+pub use stats::{
+    BlkioStats, CpuStats, CpuUsage, MemoryStats, PidsStats, StatsSnapshot, ThrottlingData,
+};
+pub use top::{TopResponse, DEFAULT_PS_ARGS};
 pub use wait::WaitCondition;
 
 use crate::error::Result;
