@@ -45,6 +45,30 @@ enum Bench {
     /// Cold pull of a large image from a local registry: Berth's image
     /// service (in-process) vs a private dockerd, interleaved. Needs root.
     Pull(PullArgs),
+    /// Daemon and shim memory and create+start+wait+remove of `true`:
+    /// berthd and the daemon library vs dockerd + containerd, side by
+    /// side. Needs root.
+    Daemon(DaemonArgs),
+}
+
+#[derive(Args)]
+struct DaemonArgs {
+    /// Timed create+start+wait+remove runs per side.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
+    runs: u32,
+    /// Sleeping containers per side for the per-shim memory.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    containers: u32,
+    /// The dockerd binary [default: /usr/sbin/dockerd, dockerd on PATH, or
+    /// target/bench-tools/docker/usr/sbin/dockerd].
+    #[arg(long, env = "BERTH_BENCH_DOCKERD", value_name = "PATH")]
+    dockerd: Option<PathBuf>,
+    /// Skip timing `docker create` + `start` + `wait` + `rm` (4 CLI calls).
+    #[arg(long)]
+    skip_docker_steps: bool,
+    /// Run in this debug build instead of re-running in a release build.
+    #[arg(long)]
+    allow_debug: bool,
 }
 
 #[derive(Args)]
@@ -105,6 +129,13 @@ fn run(cli: Cli) -> Result<()> {
             runs: usize::try_from(args.runs)?,
             dockerd: args.dockerd,
             docker_only: args.docker_only,
+            allow_debug: args.allow_debug,
+        }),
+        Task::Bench(Bench::Daemon(args)) => bench::daemon::run(&bench::daemon::Options {
+            runs: usize::try_from(args.runs)?,
+            containers: usize::try_from(args.containers)?,
+            dockerd: args.dockerd,
+            skip_docker_steps: args.skip_docker_steps,
             allow_debug: args.allow_debug,
         }),
         Task::Demo { .. } => unreachable!("handled in main"),

@@ -59,6 +59,7 @@ pub struct Dockerd {
     child: Child,
     docker: PathBuf,
     dir: TempDir,
+    namespace: String,
 }
 
 impl Dockerd {
@@ -137,6 +138,7 @@ impl Dockerd {
             child,
             docker: docker.to_path_buf(),
             dir,
+            namespace,
         };
         daemon.wait_ready(&log_path)?;
         Ok(daemon)
@@ -229,6 +231,22 @@ impl Dockerd {
     /// The daemon's `--exec-root`.
     pub fn exec_root(&self) -> PathBuf {
         self.dir.path().join("exec")
+    }
+
+    /// The dockerd process's PID.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The containerd namespace of its containers (`--containerd-namespace`).
+    pub fn containerd_namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    /// The PID of its managed containerd, if running (see
+    /// [`Dockerd::managed_containerd_pid`]).
+    pub fn containerd_pid(&self) -> Option<libc::pid_t> {
+        self.managed_containerd_pid()
     }
 
     /// The daemon's log file.
@@ -397,6 +415,17 @@ fn unescape_mountinfo(field: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The docker CLI: `docker` on `$PATH`, else the one packaged next to dockerd.
+pub fn find_docker_cli(dockerd: &Path) -> Result<PathBuf> {
+    let packaged = dockerd
+        .parent()
+        .and_then(Path::parent)
+        .map(|prefix| prefix.join("bin/docker"));
+    crate::find_on_path("docker")
+        .or(packaged.filter(|p| p.is_file()))
+        .context("the docker CLI was not found: install docker.io (or docker-cli)")
 }
 
 #[cfg(test)]

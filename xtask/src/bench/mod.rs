@@ -4,6 +4,7 @@
 //! formatting; [`measure`] runs and measures one process.
 
 pub mod cgroups;
+pub mod daemon;
 pub mod dockerd;
 pub mod measure;
 pub mod pull;
@@ -68,6 +69,26 @@ pub fn format_kib(kib: u64) -> String {
     } else {
         format!("{:.1} MiB ({kib} KiB)", kib as f64 / 1024.0)
     }
+}
+
+/// Re-runs this command from a release build of xtask (`cargo run
+/// --release`), so in-process Berth code is measured optimized. `env` marks
+/// the re-executed run so it does not loop.
+pub fn rerun_in_release(bench: &str, env: &str) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    use std::os::unix::process::CommandExt;
+    eprintln!(
+        "bench {bench}: this is a debug build; re-running in a release build \
+         (pass --allow-debug to skip)"
+    );
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let err = std::process::Command::new(cargo)
+        .current_dir(crate::workspace_root())
+        .args(["run", "--release", "--quiet", "--package", "xtask", "--"])
+        .args(std::env::args_os().skip(1))
+        .env(env, "1")
+        .exec();
+    Err(err).context("re-running in a release build")
 }
 
 #[cfg(test)]

@@ -51,7 +51,7 @@ struct Side {
 pub fn run(options: &Options) -> Result<()> {
     ensure!(options.runs > 0, "--runs must be at least 1");
     if cfg!(debug_assertions) && !options.allow_debug && std::env::var_os(REEXEC_ENV).is_none() {
-        return rerun_in_release();
+        return super::rerun_in_release("pull", REEXEC_ENV);
     }
     // SAFETY: geteuid has no preconditions.
     ensure!(
@@ -59,7 +59,7 @@ pub fn run(options: &Options) -> Result<()> {
         "bench pull must run as root (it starts dockerd)"
     );
     let dockerd_bin = dockerd::find_dockerd(options.dockerd.as_deref())?;
-    let docker_cli = find_docker_cli(&dockerd_bin)?;
+    let docker_cli = super::dockerd::find_docker_cli(&dockerd_bin)?;
 
     let image = ensure_default_large()?;
     let spec = image.spec;
@@ -145,35 +145,6 @@ pub fn run(options: &Options) -> Result<()> {
     drop(daemon);
     drop(registry);
     print_report(&docker, &berth)
-}
-
-/// Re-runs this command from a release build of xtask (`cargo run
-/// --release`), so the in-process Berth pull is optimized code.
-fn rerun_in_release() -> Result<()> {
-    use std::os::unix::process::CommandExt;
-    eprintln!(
-        "bench pull: this is a debug build; re-running in a release build \
-         (pass --allow-debug to skip)"
-    );
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let err = std::process::Command::new(cargo)
-        .current_dir(crate::workspace_root())
-        .args(["run", "--release", "--quiet", "--package", "xtask", "--"])
-        .args(std::env::args_os().skip(1))
-        .env(REEXEC_ENV, "1")
-        .exec();
-    Err(err).context("re-running in a release build")
-}
-
-/// The docker CLI: `docker` on `$PATH`, else the one packaged next to dockerd.
-fn find_docker_cli(dockerd: &Path) -> Result<PathBuf> {
-    let packaged = dockerd
-        .parent()
-        .and_then(Path::parent)
-        .map(|prefix| prefix.join("bin/docker"));
-    crate::find_on_path("docker")
-        .or(packaged.filter(|p| p.is_file()))
-        .context("the docker CLI was not found: install docker.io (or docker-cli)")
 }
 
 /// Timed `docker pull` (the CLI process, start to exit), checked against
