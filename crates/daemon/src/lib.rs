@@ -28,6 +28,7 @@ pub mod config;
 pub mod daemon;
 pub mod error;
 pub mod events;
+pub mod failpoint;
 pub mod ids;
 pub mod listeners;
 pub mod logs;

@@ -84,11 +84,15 @@ impl Daemon {
         let dir = persist::container_dir(self.data_root(), &record.id)?;
         std::fs::create_dir_all(&dir)
             .map_err(|e| DaemonError::io(format!("creating {}", dir.display()), e))?;
+        crate::failpoint::hit("create:after-dir");
         let result = self
             .images
             .prepare_rootfs(&record.id, image_id)
             .map_err(DaemonError::layer)
-            .and_then(|_| persist::save(self.data_root(), &record, &host_config));
+            .and_then(|_| {
+                crate::failpoint::hit("create:after-snapshot");
+                persist::save(self.data_root(), &record, &host_config)
+            });
         if let Err(e) = result {
             let _ = self.images.remove_rootfs(&record.id);
             let _ = std::fs::remove_dir_all(&dir);

@@ -72,6 +72,7 @@ impl Daemon {
                 .mount(&rootfs.merged_dir)
                 .map_err(DaemonError::layer)?;
         }
+        crate::failpoint::hit("start:after-mount");
         let spec = build_spec(&SpecInput::new(
             &id,
             &image.config,
@@ -102,7 +103,9 @@ impl Daemon {
             })
             .await
             .map_err(DaemonError::layer)?;
+        crate::failpoint::hit("start:after-shim-create");
         let pid = self.shims.start(&id).await.map_err(DaemonError::layer)?;
+        crate::failpoint::hit("start:after-shim-start");
         container.update(self.data_root(), |r| {
             r.state.set_running(pid, now_rfc3339())
         })?;

@@ -50,7 +50,9 @@ impl Daemon {
     pub(crate) async fn destroy(&self, container: &Arc<Container>) -> Result<()> {
         let id = container.record().id;
         self.cleanup_runtime(container).await;
+        crate::failpoint::hit("remove:after-runtime");
         self.images.remove_rootfs(&id).map_err(DaemonError::layer)?;
+        crate::failpoint::hit("remove:after-snapshot");
         match std::fs::remove_dir_all(container.dir()) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

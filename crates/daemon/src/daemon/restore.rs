@@ -51,6 +51,11 @@ pub(super) async fn restore(daemon: &Arc<Daemon>) -> Result<()> {
 
         if live.contains(&id) {
             match daemon.shims.state(&id).await {
+                // A shim whose container never started: a start that crashed
+                // half way. Undo it; the container stays created.
+                Ok(state) if state.status == Status::Created => {
+                    daemon.cleanup_runtime(&container).await;
+                }
                 Ok(state) if state.status != Status::Stopped && !removing => {
                     container.update(daemon.data_root(), |r| {
                         r.state.running = true;
@@ -72,11 +77,14 @@ pub(super) async fn restore(daemon: &Arc<Daemon>) -> Result<()> {
                         .await
                 }
             }
-        } else if was_running {
+        } else {
+            // No shim: nothing may stay mounted or half set up.
             daemon.cleanup_runtime(&container).await;
-            container.update(daemon.data_root(), |r| {
-                r.state.set_stopped(255, false, now_rfc3339())
-            })?;
+            if was_running {
+                container.update(daemon.data_root(), |r| {
+                    r.state.set_stopped(255, false, now_rfc3339())
+                })?;
+            }
         }
         if removing {
             if let Err(e) = daemon.destroy(&container).await {
