@@ -16,6 +16,7 @@ use serde_json::Value;
 use tempfile::TempDir;
 use xtask::fixtures::Fixtures;
 pub mod daemon_cleanup;
+pub mod daemon_world;
 pub mod registry;
 
 /// The directory holding the workspace's built binaries (target/<profile>).

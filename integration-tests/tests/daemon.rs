@@ -6,124 +6,17 @@
 
 use std::fs;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
-use berth_daemon::config::{Config, ContainerCreateRequest, HostConfig, StrSlice};
-use berth_daemon::daemon::{Daemon, DaemonConfig, WaitCondition};
+use berth_daemon::daemon::WaitCondition;
 use berth_errdefs::{ErrorKind, HasKind};
-use berth_image::progress::Progress;
-use berth_image::service::{ImageService, ImageServiceConfig, LocalImageService, PullOptions};
-use berth_shim::{ShimClient, ShimConfig};
-use integration_tests::registry::LocalRegistry;
-use integration_tests::{require_root, workspace_bin};
-use tempfile::TempDir;
+use berth_image::service::{ImageService, ImageServiceConfig, LocalImageService};
+use integration_tests::daemon_world::{mounts_under, wait_for, DaemonWorld};
 
-/// A registry with busybox, a data root and an exec root.
-struct World {
-    _reg: LocalRegistry,
-    image: String,
-    data: TempDir,
-    exec: TempDir,
-    rt: tokio::runtime::Runtime,
-}
-
-impl Drop for World {
-    /// Force-removes whatever a failed test left running.
-    fn drop(&mut self) {
-        integration_tests::daemon_cleanup::cleanup_daemon_roots(self.data.path(), self.exec.path());
-    }
-}
+type World = DaemonWorld;
 
 fn world() -> World {
-    require_root();
-    let reg = LocalRegistry::start();
-    reg.seed_fixtures();
-    let data = tempfile::tempdir().unwrap();
-    let exec = tempfile::Builder::new()
-        .prefix("berth-exec-")
-        .tempdir()
-        .unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let image = format!("{}/busybox:latest", reg.host());
-    let images = LocalImageService::open(ImageServiceConfig::new(data.path())).unwrap();
-    rt.block_on(images.pull(&image, PullOptions::default(), Progress::discard()))
-        .unwrap();
-    World {
-        _reg: reg,
-        image,
-        data,
-        exec,
-        rt,
-    }
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-impl World {
-    /// Ends a daemon as `kill -9` would: its tasks die with its runtime,
-    /// nothing is stopped or cleaned up. Later daemons get a new runtime.
-    fn kill_daemon(&mut self, d: Arc<Daemon>) {
-        drop(d);
-        let old = std::mem::replace(&mut self.rt, runtime());
-        old.shutdown_background();
-    }
-
-    /// A daemon on the world's roots (a fresh one each call: a restart).
-    fn daemon(&self) -> Arc<Daemon> {
-        let images = LocalImageService::open(ImageServiceConfig::new(self.data.path())).unwrap();
-        let shims = ShimClient::new(ShimConfig {
-            exec_root: self.exec.path().join("shims"),
-            runtime_root: self.exec.path().join("runtime"),
-            shim_binary: workspace_bin("berth-shim"),
-        });
-        self.rt
-            .block_on(Daemon::open(
-                DaemonConfig {
-                    data_root: self.data.path().to_path_buf(),
-                    exec_root: self.exec.path().to_path_buf(),
-                },
-                Arc::new(images),
-                Arc::new(shims),
-            ))
-            .unwrap()
-    }
-
-    fn request(&self, cmd: &[&str]) -> ContainerCreateRequest {
-        ContainerCreateRequest {
-            config: Config {
-                image: self.image.clone(),
-                cmd: Some(StrSlice(cmd.iter().map(|s| s.to_string()).collect())),
-                ..Default::default()
-            },
-            host_config: Some(HostConfig::default()),
-            networking_config: None,
-        }
-    }
-
-    fn create(&self, d: &Arc<Daemon>, name: Option<&str>, cmd: &[&str]) -> String {
-        self.rt
-            .block_on(d.create(name, self.request(cmd)))
-            .unwrap()
-            .id
-    }
-}
-
-fn mounts_under(path: &std::path::Path) -> usize {
-    let needle = path.display().to_string();
-    fs::read_to_string("/proc/self/mountinfo")
-        .unwrap()
-        .lines()
-        .filter(|l| l.contains(&needle))
-        .count()
+    World::new()
 }
 
 fn log_lines(path: PathBuf) -> Vec<serde_json::Value> {
@@ -296,17 +189,6 @@ fn a_create_interrupted_by_a_crash_is_cleaned_up() {
     assert!(d.list().is_empty());
     assert!(!w.data.path().join("containers").join(&id).exists());
     assert!(!w.data.path().join("overlay/active").join(&id).exists());
-}
-
-fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
-    let end = std::time::Instant::now() + timeout;
-    while !f() {
-        assert!(
-            std::time::Instant::now() < end,
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 #[test]

@@ -6,116 +6,48 @@
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 
-use berth_daemon::daemon::{Daemon, DaemonConfig};
-use berth_image::progress::Progress;
-use berth_image::service::{ImageService, ImageServiceConfig, LocalImageService, PullOptions};
-use berth_shim::{ShimClient, ShimConfig};
-use integration_tests::registry::LocalRegistry;
-use integration_tests::{require_root, workspace_bin};
-use tempfile::TempDir;
+use integration_tests::daemon_world::{mounts_under, DaemonWorld};
+use integration_tests::workspace_bin;
 
-struct World {
-    _reg: LocalRegistry,
-    image: String,
-    data: TempDir,
-    exec: TempDir,
-    rt: tokio::runtime::Runtime,
-}
-
-impl Drop for World {
-    fn drop(&mut self) {
-        integration_tests::daemon_cleanup::cleanup_daemon_roots(self.data.path(), self.exec.path());
-    }
-}
+type World = DaemonWorld;
 
 fn world() -> World {
-    require_root();
-    let reg = LocalRegistry::start();
-    reg.seed_fixtures();
-    let data = tempfile::tempdir().unwrap();
-    let exec = tempfile::Builder::new()
-        .prefix("berth-exec-")
-        .tempdir()
-        .unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let image = format!("{}/busybox:latest", reg.host());
-    let images = LocalImageService::open(ImageServiceConfig::new(data.path())).unwrap();
-    rt.block_on(images.pull(&image, PullOptions::default(), Progress::discard()))
-        .unwrap();
-    World {
-        _reg: reg,
-        image,
-        data,
-        exec,
-        rt,
-    }
+    World::new()
 }
 
-impl World {
-    /// Runs `op` on container `name` in a driver process, crashing at
-    /// `crash_at` if given; returns whether it was killed by the crash.
-    fn drive(&self, op: &str, name: &str, crash_at: Option<&str>) -> bool {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_berth-daemon-driver"));
-        cmd.arg(self.data.path())
-            .arg(self.exec.path())
-            .arg(workspace_bin("berth-shim"))
-            .arg(&self.image)
-            .arg(op)
-            .arg(name)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(self.exec.path().join("driver.err")).unwrap());
-        if let Some(point) = crash_at {
-            cmd.env("BERTH_CRASH_AT", point);
+/// Runs `op` on container `name` in a driver process, crashing at
+/// `crash_at` if given; returns whether it was killed by the crash.
+fn drive(w: &World, op: &str, name: &str, crash_at: Option<&str>) -> bool {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_berth-daemon-driver"));
+    cmd.arg(w.data.path())
+        .arg(w.exec.path())
+        .arg(workspace_bin("berth-shim"))
+        .arg(&w.image)
+        .arg(op)
+        .arg(name)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(w.exec.path().join("driver.err")).unwrap());
+    if let Some(point) = crash_at {
+        cmd.env("BERTH_CRASH_AT", point);
+    }
+    let status = cmd.status().unwrap();
+    match crash_at {
+        Some(point) => {
+            assert_eq!(
+                status.signal(),
+                Some(6),
+                "{op} did not crash at {point}: {status}"
+            );
+            true
         }
-        let status = cmd.status().unwrap();
-        match crash_at {
-            Some(point) => {
-                assert_eq!(
-                    status.signal(),
-                    Some(6),
-                    "{op} did not crash at {point}: {status}"
-                );
-                true
-            }
-            None => {
-                let err = std::fs::read_to_string(self.exec.path().join("driver.err"))
-                    .unwrap_or_default();
-                assert!(status.success(), "{op} {name} failed: {status}: {err}");
-                false
-            }
+        None => {
+            let err = std::fs::read_to_string(w.exec.path().join("driver.err")).unwrap_or_default();
+            assert!(status.success(), "{op} {name} failed: {status}: {err}");
+            false
         }
     }
-
-    fn daemon(&self) -> Arc<Daemon> {
-        let images = LocalImageService::open(ImageServiceConfig::new(self.data.path())).unwrap();
-        let shims = ShimClient::new(ShimConfig {
-            exec_root: self.exec.path().join("shims"),
-            runtime_root: self.exec.path().join("runtime"),
-            shim_binary: workspace_bin("berth-shim"),
-        });
-        let config = DaemonConfig {
-            data_root: self.data.path().to_path_buf(),
-            exec_root: self.exec.path().to_path_buf(),
-        };
-        self.rt
-            .block_on(Daemon::open(config, Arc::new(images), Arc::new(shims)))
-            .unwrap()
-    }
-}
-
-fn mounts_under(path: &Path) -> usize {
-    let needle = path.display().to_string();
-    std::fs::read_to_string("/proc/self/mountinfo")
-        .unwrap()
-        .lines()
-        .filter(|l| l.contains(&needle))
-        .count()
 }
 
 fn live_shims_under(exec: &Path) -> usize {
@@ -146,7 +78,7 @@ fn active_snapshots(data: &Path) -> usize {
 fn a_create_killed_at_any_step_leaves_no_half_container() {
     let w = world();
     for point in ["create:after-dir", "create:after-snapshot"] {
-        w.drive("create", "cc", Some(point));
+        drive(&w, "create", "cc", Some(point));
         let d = w.daemon();
         assert!(
             d.list().is_empty(),
@@ -162,7 +94,7 @@ fn a_create_killed_at_any_step_leaves_no_half_container() {
         );
         // The name is free again.
         drop(d);
-        w.drive("create", "cc", None);
+        drive(&w, "create", "cc", None);
         let d = w.daemon();
         assert_eq!(d.get("cc").unwrap().record().state.status(), "created");
         w.rt.block_on(d.remove("cc", true)).unwrap();
@@ -172,9 +104,9 @@ fn a_create_killed_at_any_step_leaves_no_half_container() {
 #[test]
 fn a_start_killed_at_any_step_is_consistent_after_restart() {
     let w = world();
-    w.drive("create", "ss", None);
+    drive(&w, "create", "ss", None);
     for point in ["start:after-mount", "start:after-shim-create"] {
-        w.drive("start", "ss", Some(point));
+        drive(&w, "start", "ss", Some(point));
         let d = w.daemon();
         let state = d.get("ss").unwrap().record().state;
         assert_eq!(state.status(), "created", "{point}");
@@ -187,7 +119,7 @@ fn a_start_killed_at_any_step_is_consistent_after_restart() {
     }
     // Crashing right after the container started: it is running, and the
     // new daemon knows it.
-    w.drive("start", "ss", Some("start:after-shim-start"));
+    drive(&w, "start", "ss", Some("start:after-shim-start"));
     let d = w.daemon();
     let state = d.get("ss").unwrap().record().state;
     assert_eq!(state.status(), "running");
@@ -203,9 +135,9 @@ fn a_start_killed_at_any_step_is_consistent_after_restart() {
 fn a_remove_killed_at_any_step_is_finished_by_the_next_daemon() {
     let w = world();
     for point in ["remove:after-runtime", "remove:after-snapshot"] {
-        w.drive("create", "rr", None);
-        w.drive("start", "rr", None);
-        w.drive("remove", "rr", Some(point));
+        drive(&w, "create", "rr", None);
+        drive(&w, "start", "rr", None);
+        drive(&w, "remove", "rr", Some(point));
         let d = w.daemon();
         assert!(
             d.get("rr").is_err(),

@@ -2,79 +2,35 @@
 //! real busybox pull, real shims. Attached and detached execs, exit codes,
 //! env / working dir / user, TTYs, and moby's state checks and messages.
 
-use std::fs;
 use std::sync::Arc;
 use std::time::Duration;
 
 use berth_daemon::config::{Config, ContainerCreateRequest, HostConfig, StrSlice};
-use berth_daemon::daemon::{Daemon, DaemonConfig, ExecConfig};
+use berth_daemon::daemon::{Daemon, ExecConfig};
 use berth_errdefs::{ErrorKind, HasKind};
-use berth_image::progress::Progress;
-use berth_image::service::{ImageService, ImageServiceConfig, LocalImageService, PullOptions};
-use berth_shim::{Attach, OutputStream, ShimClient, ShimConfig};
-use integration_tests::registry::LocalRegistry;
-use integration_tests::{require_root, workspace_bin};
-use tempfile::TempDir;
+use berth_shim::{Attach, OutputStream};
+use integration_tests::daemon_world::{mounts_under, DaemonWorld};
 
-/// A registry with busybox, a data root, an exec root and a daemon.
+/// The shared daemon world plus one daemon on it.
 struct World {
-    _reg: LocalRegistry,
-    image: String,
-    data: TempDir,
-    _exec: TempDir,
-    rt: tokio::runtime::Runtime,
+    // Declared first: the daemon goes before the world cleans up.
     d: Arc<Daemon>,
+    base: DaemonWorld,
 }
 
-impl Drop for World {
-    /// Force-removes whatever a failed test left running.
-    fn drop(&mut self) {
-        integration_tests::daemon_cleanup::cleanup_daemon_roots(
-            self.data.path(),
-            self._exec.path(),
-        );
+impl std::ops::Deref for World {
+    type Target = DaemonWorld;
+
+    fn deref(&self) -> &DaemonWorld {
+        &self.base
     }
 }
 
 fn world() -> World {
-    require_root();
-    let reg = LocalRegistry::start();
-    reg.seed_fixtures();
-    let data = tempfile::tempdir().unwrap();
-    let exec = tempfile::Builder::new()
-        .prefix("berth-exec-")
-        .tempdir()
-        .unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let image = format!("{}/busybox:latest", reg.host());
-    let images = LocalImageService::open(ImageServiceConfig::new(data.path())).unwrap();
-    rt.block_on(images.pull(&image, PullOptions::default(), Progress::discard()))
-        .unwrap();
-    let shims = ShimClient::new(ShimConfig {
-        exec_root: exec.path().join("shims"),
-        runtime_root: exec.path().join("runtime"),
-        shim_binary: workspace_bin("berth-shim"),
-    });
-    let d = rt
-        .block_on(Daemon::open(
-            DaemonConfig {
-                data_root: data.path().to_path_buf(),
-                exec_root: exec.path().to_path_buf(),
-            },
-            Arc::new(images),
-            Arc::new(shims),
-        ))
-        .unwrap();
+    let base = DaemonWorld::new();
     World {
-        _reg: reg,
-        image,
-        data,
-        _exec: exec,
-        rt,
-        d,
+        d: base.daemon(),
+        base,
     }
 }
 
@@ -147,15 +103,6 @@ fn attached(args: &[&str]) -> ExecConfig {
         cmd: cmd(args),
         ..Default::default()
     }
-}
-
-fn mounts_under(path: &std::path::Path) -> usize {
-    let needle = path.display().to_string();
-    fs::read_to_string("/proc/self/mountinfo")
-        .unwrap()
-        .lines()
-        .filter(|l| l.contains(&needle))
-        .count()
 }
 
 #[test]

@@ -4,136 +4,27 @@
 //! (`docker diff` over the overlay upper dir), `prune` and `restart`.
 
 use std::collections::BTreeMap;
-use std::fs;
 use std::sync::Arc;
 use std::time::Duration;
 
-use berth_daemon::config::{Config, ContainerCreateRequest, HostConfig, StrSlice};
-use berth_daemon::daemon::{Daemon, DaemonConfig, PruneFilters, WaitCondition, ZERO_TIME};
+use berth_daemon::daemon::{Daemon, PruneFilters, WaitCondition, ZERO_TIME};
 use berth_errdefs::{ErrorKind, HasKind};
-use berth_image::progress::Progress;
-use berth_image::service::{ImageService, ImageServiceConfig, LocalImageService, PullOptions};
-use berth_shim::{ShimClient, ShimConfig};
-use integration_tests::registry::LocalRegistry;
-use integration_tests::{require_root, workspace_bin};
-use tempfile::TempDir;
+use integration_tests::daemon_world::{mounts_under, wait_for, DaemonWorld};
 
-/// A registry with busybox, a data root and an exec root.
-struct World {
-    _reg: LocalRegistry,
-    image: String,
-    data: TempDir,
-    exec: TempDir,
-    rt: tokio::runtime::Runtime,
-}
-
-impl Drop for World {
-    /// Force-removes whatever a failed test left running.
-    fn drop(&mut self) {
-        integration_tests::daemon_cleanup::cleanup_daemon_roots(self.data.path(), self.exec.path());
-    }
-}
+type World = DaemonWorld;
 
 fn world() -> World {
-    require_root();
-    let reg = LocalRegistry::start();
-    reg.seed_fixtures();
-    let data = tempfile::tempdir().unwrap();
-    let exec = tempfile::Builder::new()
-        .prefix("berth-exec-")
-        .tempdir()
-        .unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let image = format!("{}/busybox:latest", reg.host());
-    let images = LocalImageService::open(ImageServiceConfig::new(data.path())).unwrap();
-    rt.block_on(images.pull(&image, PullOptions::default(), Progress::discard()))
-        .unwrap();
-    World {
-        _reg: reg,
-        image,
-        data,
-        exec,
-        rt,
-    }
+    World::new()
 }
 
-impl World {
-    fn daemon(&self) -> Arc<Daemon> {
-        let images = LocalImageService::open(ImageServiceConfig::new(self.data.path())).unwrap();
-        let shims = ShimClient::new(ShimConfig {
-            exec_root: self.exec.path().join("shims"),
-            runtime_root: self.exec.path().join("runtime"),
-            shim_binary: workspace_bin("berth-shim"),
-        });
-        self.rt
-            .block_on(Daemon::open(
-                DaemonConfig {
-                    data_root: self.data.path().to_path_buf(),
-                    exec_root: self.exec.path().to_path_buf(),
-                },
-                Arc::new(images),
-                Arc::new(shims),
-            ))
-            .unwrap()
+/// Force-removes every container and checks nothing stays mounted.
+fn teardown(w: &World, d: &Arc<Daemon>) {
+    for c in d.list() {
+        let id = c.record().id;
+        w.rt.block_on(d.remove(&id, true)).unwrap();
     }
-
-    fn request(&self, cmd: &[&str]) -> ContainerCreateRequest {
-        ContainerCreateRequest {
-            config: Config {
-                image: self.image.clone(),
-                cmd: Some(StrSlice(cmd.iter().map(|s| s.to_string()).collect())),
-                ..Default::default()
-            },
-            host_config: Some(HostConfig::default()),
-            networking_config: None,
-        }
-    }
-
-    fn create(&self, d: &Arc<Daemon>, name: Option<&str>, cmd: &[&str]) -> String {
-        self.rt
-            .block_on(d.create(name, self.request(cmd)))
-            .unwrap()
-            .id
-    }
-
-    fn run(&self, d: &Arc<Daemon>, name: &str, cmd: &[&str]) -> String {
-        let id = self.create(d, Some(name), cmd);
-        self.rt.block_on(d.start(&id)).unwrap();
-        id
-    }
-
-    /// Force-removes every container and checks nothing stays mounted.
-    fn teardown(&self, d: &Arc<Daemon>) {
-        for c in d.list() {
-            let id = c.record().id;
-            self.rt.block_on(d.remove(&id, true)).unwrap();
-        }
-        assert!(d.list().is_empty());
-        assert_eq!(mounts_under(self.data.path()), 0, "mounts left behind");
-    }
-}
-
-fn mounts_under(path: &std::path::Path) -> usize {
-    let needle = path.display().to_string();
-    fs::read_to_string("/proc/self/mountinfo")
-        .unwrap()
-        .lines()
-        .filter(|l| l.contains(&needle))
-        .count()
-}
-
-fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
-    let end = std::time::Instant::now() + timeout;
-    while !f() {
-        assert!(
-            std::time::Instant::now() < end,
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    assert!(d.list().is_empty());
+    assert_eq!(mounts_under(w.data.path()), 0, "mounts left behind");
 }
 
 #[test]
@@ -184,7 +75,7 @@ fn top_lists_only_the_containers_processes() {
     assert_eq!(err.to_string(), format!("Container {id} is not running"));
     let err = w.rt.block_on(d.top("nosuch", "")).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
-    w.teardown(&d);
+    teardown(&w, &d);
 }
 
 #[test]
@@ -252,7 +143,7 @@ fn stats_read_the_cgroup() {
     assert_eq!(s.read, ZERO_TIME);
     assert_eq!((s.memory_stats.usage, s.pids_stats.current), (0, 0));
     assert_eq!(s.name, "/plain");
-    w.teardown(&d);
+    teardown(&w, &d);
 }
 
 #[test]
@@ -305,7 +196,7 @@ fn changes_show_the_upper_dir_like_docker_diff() {
     assert!(!got.iter().any(|g| g.starts_with("D /bin/sh")));
     let v = serde_json::to_value(&changes[0]).unwrap();
     assert!(v.get("Path").is_some() && v.get("Kind").is_some());
-    w.teardown(&d);
+    teardown(&w, &d);
 }
 
 #[test]
@@ -355,7 +246,7 @@ fn prune_removes_stopped_containers_only() {
         .filter(|m| m.action == "prune")
         .count();
     assert_eq!(pruned, 3, "one event per successful prune");
-    w.teardown(&d);
+    teardown(&w, &d);
 }
 
 #[test]
@@ -393,5 +284,5 @@ fn restart_gives_a_new_process_and_keeps_running() {
     assert_eq!(d.get(&id).unwrap().record().state.status(), "running");
     let err = w.rt.block_on(d.restart("nosuch", None)).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
-    w.teardown(&d);
+    teardown(&w, &d);
 }
