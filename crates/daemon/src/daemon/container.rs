@@ -36,6 +36,8 @@ pub struct Container {
     lifecycle: watch::Sender<Lifecycle>,
     /// Restart-policy back-off.
     pub(crate) backoff: super::restart::Backoff,
+    /// The running health-check monitor, if any.
+    pub(crate) health_monitor: super::health::MonitorSlot,
 }
 
 impl Container {
@@ -53,6 +55,7 @@ impl Container {
                 ..Lifecycle::default()
             }),
             backoff: super::restart::Backoff::default(),
+            health_monitor: Default::default(),
         }
     }
 

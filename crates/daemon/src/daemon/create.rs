@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use crate::config::{Config, ContainerCreateRequest, HostConfig};
+use crate::config::{Config, ContainerCreateRequest, HealthConfig, HostConfig};
 use crate::error::{DaemonError, Result};
 use crate::events::action;
 use crate::ids::generate_id;
@@ -102,11 +102,38 @@ impl Daemon {
     }
 }
 
+/// moby's `validateHealthCheck`: durations are 0 (default) or at least
+/// 1ms; retries are not negative.
+fn verify_healthcheck(h: &HealthConfig) -> Result<()> {
+    const MIN_NS: i64 = 1_000_000;
+    for (name, v) in [
+        ("Interval", h.interval),
+        ("Timeout", h.timeout),
+        ("StartPeriod", h.start_period),
+        ("StartInterval", h.start_interval),
+    ] {
+        if v != 0 && v < MIN_NS {
+            return Err(DaemonError::invalid(format!(
+                "{name} in Healthcheck cannot be less than 1ms"
+            )));
+        }
+    }
+    if h.retries < 0 {
+        return Err(DaemonError::invalid(
+            "Retries in Healthcheck cannot be negative",
+        ));
+    }
+    Ok(())
+}
+
 /// moby's `verifyContainerSettings`, for what can be checked before start.
 fn verify_settings(config: &Config, host: &HostConfig) -> Result<()> {
     resolve_command(config)?;
     resolve_working_dir(config)?;
     verify_resources(host)?;
+    if let Some(h) = &config.healthcheck {
+        verify_healthcheck(h)?;
+    }
     parse_security_opts(host.security_opt.as_deref().unwrap_or_default())?;
     let policy = &host.restart_policy;
     match policy.name.as_str() {

@@ -500,6 +500,11 @@ impl Daemon {
         Ok(entry)
     }
 
+    /// Drops exec instance `exec_id` (a finished health probe).
+    pub(crate) fn exec_forget(&self, exec_id: &str) {
+        self.execs.lock().remove(exec_id);
+    }
+
     /// Drops every exec instance of container `container_id` (call when
     /// the container is removed; lookups also drop them lazily).
     pub(crate) fn forget_execs_of(&self, container_id: &str) {

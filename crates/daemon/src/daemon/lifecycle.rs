@@ -112,6 +112,7 @@ impl Daemon {
         container.backoff.started();
         self.container_event(container, action::START, &[]);
         self.spawn_monitor(container.clone());
+        self.init_health_monitor(container);
         Ok(())
     }
 
@@ -134,6 +135,7 @@ impl Daemon {
         container: &Arc<Container>,
         exit: Result<ExitStatus>,
     ) {
+        super::health::stop_health_monitor(container);
         let (code, oom) = match &exit {
             Ok(status) => (status.code, status.oom_killed),
             Err(e) => {

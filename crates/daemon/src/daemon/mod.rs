@@ -12,6 +12,7 @@ mod changes;
 mod container;
 mod create;
 mod exec;
+mod health;
 mod lifecycle;
 mod logs;
 mod pause;
@@ -37,6 +38,9 @@ pub use changes::{Change, CHANGE_ADD, CHANGE_DELETE, CHANGE_MODIFY, INIT_PATHS};
 pub use container::{Container, Lifecycle};
 pub use create::CreateResponse;
 pub use exec::{ExecConfig, ExecInspect, ExecProcessConfig, ExecStarted};
+pub use health::{
+    probe_command, Health, HealthcheckResult, HEALTH_HEALTHY, HEALTH_STARTING, HEALTH_UNHEALTHY,
+};
 pub use prune::{PruneFilters, PruneReport, PRUNE_ACCEPTED_FILTERS};
 pub use signal::parse_signal;
 pub use state::{now_rfc3339, State, ZERO_TIME};

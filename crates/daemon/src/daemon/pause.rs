@@ -33,6 +33,7 @@ impl Daemon {
         }
         self.shims.pause(id).await.map_err(DaemonError::layer)?;
         container.update(self.data_root(), |r| r.state.paused = true)?;
+        self.update_health_monitor(&container);
         self.container_event(&container, action::PAUSE, &[]);
         Ok(())
     }
@@ -53,6 +54,7 @@ impl Daemon {
             .await
             .map_err(DaemonError::layer)?;
         container.update(self.data_root(), |r| r.state.paused = false)?;
+        self.update_health_monitor(&container);
         self.container_event(&container, action::UNPAUSE, &[]);
         Ok(())
     }

@@ -63,6 +63,7 @@ pub(super) async fn restore(daemon: &Arc<Daemon>) -> Result<()> {
                         r.state.pid = state.pid;
                     })?;
                     daemon.spawn_monitor(container.clone());
+                    daemon.init_health_monitor(&container);
                     continue;
                 }
                 Ok(state) => {

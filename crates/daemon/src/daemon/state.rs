@@ -34,6 +34,9 @@ pub struct State {
     pub started_at: String,
     /// When it last stopped (RFC 3339), or [`ZERO_TIME`].
     pub finished_at: String,
+    /// The health check's state, for a container that has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub health: Option<super::Health>,
 }
 
 impl Default for State {
@@ -50,6 +53,7 @@ impl Default for State {
             error: String::new(),
             started_at: ZERO_TIME.to_string(),
             finished_at: ZERO_TIME.to_string(),
+            health: None,
         }
     }
 }

@@ -20,7 +20,7 @@ use oci_spec::runtime::{
     PosixRlimitBuilder, PosixRlimitType, Process, Root, Spec,
 };
 
-use crate::config::{Config, HostConfig, StrSlice};
+use crate::config::{Config, HealthConfig, HostConfig, StrSlice};
 use crate::error::{DaemonError, Result};
 use crate::ids::truncate_id;
 
@@ -150,10 +150,12 @@ pub fn merge_image_config(config: &mut Config, image: &ContainerConfig) {
     if config.stop_signal.is_empty() {
         config.stop_signal = image.stop_signal.clone().unwrap_or_default();
     }
-    if config.healthcheck.is_none() {
-        if let Some(h) = &image.healthcheck {
-            config.healthcheck = serde_json::from_value(h.clone()).ok();
-        }
+    if let Some(from_image) = image
+        .healthcheck
+        .as_ref()
+        .and_then(|h| serde_json::from_value::<HealthConfig>(h.clone()).ok())
+    {
+        merge_healthcheck(&mut config.healthcheck, from_image);
     }
     if config.working_dir.is_empty() {
         config.working_dir = image.working_dir.clone().unwrap_or_default();
@@ -168,6 +170,28 @@ pub fn merge_image_config(config: &mut Config, image: &ContainerConfig) {
             config.entrypoint = image.entrypoint.clone().map(StrSlice);
         }
     }
+}
+
+/// The image's health check fills what the container's leaves unset, field
+/// by field (moby's `merge`).
+fn merge_healthcheck(mine: &mut Option<HealthConfig>, image: HealthConfig) {
+    let Some(m) = mine else {
+        *mine = Some(image);
+        return;
+    };
+    if m.test.as_ref().is_none_or(Vec::is_empty) {
+        m.test = image.test;
+    }
+    let fill = |v: &mut i64, from: i64| {
+        if *v == 0 {
+            *v = from;
+        }
+    };
+    fill(&mut m.interval, image.interval);
+    fill(&mut m.timeout, image.timeout);
+    fill(&mut m.start_period, image.start_period);
+    fill(&mut m.start_interval, image.start_interval);
+    fill(&mut m.retries, image.retries);
 }
 
 /// The process arguments of a merged config: Entrypoint then Cmd. An

@@ -873,3 +873,32 @@ fn cgroup_parent() {
         Some(Path::new(&format!("/mygroup/{ID}")))
     );
 }
+
+#[test]
+fn healthcheck_merges_field_by_field() {
+    let image = ContainerConfig {
+        healthcheck: Some(serde_json::json!({
+            "Test": ["CMD", "img-check"], "Interval": 5_000_000_000i64, "Retries": 7
+        })),
+        ..Default::default()
+    };
+    // Nothing set: the image's check.
+    let mut config = Config::default();
+    merge_image_config(&mut config, &image);
+    let h = config.healthcheck.unwrap();
+    assert_eq!(h.test, Some(strs(&["CMD", "img-check"])));
+    assert_eq!((h.interval, h.retries), (5_000_000_000, 7));
+    // A partial check: the image fills only what is unset.
+    let mut config = Config {
+        healthcheck: Some(crate::config::HealthConfig {
+            test: Some(strs(&["CMD-SHELL", "mine"])),
+            retries: 2,
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    merge_image_config(&mut config, &image);
+    let h = config.healthcheck.unwrap();
+    assert_eq!(h.test, Some(strs(&["CMD-SHELL", "mine"])));
+    assert_eq!((h.interval, h.retries), (5_000_000_000, 2));
+}
