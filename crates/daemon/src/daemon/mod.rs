@@ -13,6 +13,7 @@ mod container;
 mod create;
 mod exec;
 mod health;
+mod images;
 mod lifecycle;
 mod logs;
 mod pause;
