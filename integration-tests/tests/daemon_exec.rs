@@ -6,9 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use berth_daemon::config::{Config, ContainerCreateRequest, HostConfig, StrSlice};
+use berth_daemon::daemon::AttachSession;
 use berth_daemon::daemon::{Daemon, ExecConfig};
 use berth_errdefs::{ErrorKind, HasKind};
-use berth_shim::{Attach, OutputStream};
+use berth_shim::OutputStream;
 use integration_tests::daemon_world::{mounts_under, DaemonWorld};
 
 /// The shared daemon world plus one daemon on it.
@@ -64,8 +65,7 @@ impl World {
             .block_on(async {
                 tokio::time::timeout(Duration::from_secs(30), attach.output.collect()).await
             })
-            .expect("exec output in time")
-            .unwrap();
+            .expect("exec output in time");
         let code = self.wait(&id);
         (
             String::from_utf8_lossy(&out).into_owned(),
@@ -205,21 +205,21 @@ fn attached_detached_env_user_and_tty() {
         )
         .unwrap();
     let started = w.rt.block_on(w.d.exec_start(&id, false)).unwrap();
-    let Attach {
-        mut stdin,
-        mut output,
+    let AttachSession {
+        input, mut output, ..
     } = started.attach.unwrap();
+    let mut stdin = input.expect("stdin attached");
     let out = w.rt.block_on(async {
         tokio::time::timeout(Duration::from_secs(30), async {
             let mut out = Vec::new();
             while !String::from_utf8_lossy(&out).contains("30 100") {
-                let (stream, data) = output.next().await.expect("output").unwrap();
+                let (stream, data) = output.next().await.expect("output");
                 assert_eq!(stream, OutputStream::Stdout);
                 out.extend(data);
             }
             w.d.exec_resize(&id, 40, 120).await.unwrap();
-            stdin.write_all(b"go\n").await.unwrap();
-            let (rest, err) = output.collect().await.unwrap();
+            stdin.write(b"go\n").await.unwrap();
+            let (rest, err) = output.collect().await;
             assert!(err.is_empty(), "a TTY has no separate stderr");
             out.extend(rest);
             String::from_utf8_lossy(&out).replace('\r', "")

@@ -16,6 +16,8 @@
 //! - [`daemon`]: the [`daemon::Daemon`] state machine (create, start, stop,
 //!   kill, wait, remove) over the image service and the shims, with live
 //!   restore on open;
+//! - [`detach_keys`]: Docker's detach-key syntax and the stdin filter that
+//!   watches for it;
 //! - [`options`]: berthd's flags and config file (dockerd's names);
 //! - [`pidfile`]: the locked pidfile that keeps one daemon per data root;
 //! - [`listeners`]: the `-H` sockets (answering 501 until the API lands).
@@ -26,6 +28,7 @@
 
 pub mod config;
 pub mod daemon;
+pub mod detach_keys;
 pub mod error;
 pub mod events;
 pub mod failpoint;

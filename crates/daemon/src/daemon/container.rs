@@ -36,6 +36,8 @@ pub struct Container {
     lifecycle: watch::Sender<Lifecycle>,
     /// Restart-policy back-off.
     pub(crate) backoff: super::restart::Backoff,
+    /// Clients attached before the container's next start.
+    pub(crate) pending_attaches: super::attach::PendingAttaches,
     /// The running health-check monitor, if any.
     pub(crate) health_monitor: super::health::MonitorSlot,
 }
@@ -55,6 +57,7 @@ impl Container {
                 ..Lifecycle::default()
             }),
             backoff: super::restart::Backoff::default(),
+            pending_attaches: Default::default(),
             health_monitor: Default::default(),
         }
     }
@@ -106,6 +109,7 @@ impl Container {
 
     /// Tells waiters the container is gone.
     pub(crate) fn notify_removed(&self) {
+        self.pending_attaches.clear();
         self.lifecycle.send_modify(|l| l.removed = true);
     }
 

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use berth_shim::oci_spec::runtime::{BoxBuilder, LinuxCapabilities, Process, Spec};
-use berth_shim::{Attach, ContainerdClient, ExecStdio};
+use berth_shim::{ContainerdClient, ExecStdio};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
@@ -22,7 +22,8 @@ use crate::error::{DaemonError, Result};
 use crate::events::{action, Events, Message};
 use crate::spec::{caps, replace_or_append_env, user};
 
-use super::{Container, Daemon};
+use super::{AttachSession, Container, Daemon};
+use crate::detach_keys::parse_detach_keys;
 
 /// What a lost exec status is recorded as (as for a container's init).
 const LOST_EXIT_CODE: i32 = 255;
@@ -133,10 +134,10 @@ pub struct ExecInspect {
 pub struct ExecStarted {
     /// The exec's pid on the host.
     pub pid: u32,
-    /// For an attached start: the exec's stdin writer and output reader
-    /// (stdcopy-framed; all of it is on stdout with a TTY). The output ends
-    /// when the process exits. `None` for a detached start.
-    pub attach: Option<Attach>,
+    /// For an attached start: the exec's output (the streams it attached;
+    /// all of it on stdout with a TTY) until it exits, and its stdin when
+    /// attached. `None` for a detached start.
+    pub attach: Option<AttachSession>,
 }
 
 /// The mutable part of an exec instance.
@@ -227,6 +228,12 @@ impl Daemon {
         if config.cmd.as_ref().is_none_or(|c| c.is_empty()) {
             return Err(DaemonError::invalid("No exec command specified"));
         }
+        if parse_detach_keys(&config.detach_keys).is_err() {
+            return Err(DaemonError::invalid(format!(
+                "Invalid escape keys ({}) provided",
+                config.detach_keys
+            )));
+        }
         let container = self.get(reference)?;
         check_active(&container, reference)?;
         let id = crate::ids::generate_id()?;
@@ -283,7 +290,7 @@ impl Daemon {
                         .attach(&entry.container_id, Some(&entry.id))
                         .await
                         .map_err(DaemonError::layer)?;
-                    Some(a)
+                    Some(self.exec_session(a, &container, &entry.id, &entry.config)?)
                 };
                 Ok(ExecStarted { pid, attach })
             }

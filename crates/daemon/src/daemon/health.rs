@@ -374,7 +374,7 @@ impl Daemon {
         let mut output = LimitedOutput::default();
         if let Some(mut attach) = started.attach {
             let read = async {
-                while let Some(Ok((_, data))) = attach.output.next().await {
+                while let Some((_, data)) = attach.output.next().await {
                     output.push(&data);
                 }
             };

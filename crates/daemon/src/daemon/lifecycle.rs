@@ -104,6 +104,7 @@ impl Daemon {
             .await
             .map_err(DaemonError::layer)?;
         crate::failpoint::hit("start:after-shim-create");
+        self.connect_pending_attaches(container).await;
         let pid = self.shims.start(&id).await.map_err(DaemonError::layer)?;
         crate::failpoint::hit("start:after-shim-start");
         container.update(self.data_root(), |r| {
@@ -229,6 +230,18 @@ impl Daemon {
 
     /// Sends `signal`, waits up to `timeout` seconds for the exit, then
     /// SIGKILLs and waits for that.
+    /// Signals the container's process; `false` when its shim is already
+    /// gone (it exited), which is not an error here.
+    async fn kill_unless_gone(&self, id: &str, signal: i32, all: bool) -> Result<bool> {
+        match self.shims.kill(id, signal, all).await {
+            Ok(()) => Ok(true),
+            Err(e) if berth_errdefs::HasKind::kind(&e) == berth_errdefs::ErrorKind::NotFound => {
+                Ok(false)
+            }
+            Err(e) => Err(DaemonError::layer(e)),
+        }
+    }
+
     pub(crate) async fn signal_and_wait(
         &self,
         container: &Arc<Container>,
@@ -241,11 +254,14 @@ impl Daemon {
         if container.record().state.paused {
             self.shims.resume(&id).await.map_err(DaemonError::layer)?;
         }
+        // The shim is gone: the process exited and its exit is being
+        // recorded right now. Wait for that instead of failing.
+        let exited = |l: &super::Lifecycle| l.exits > seen || !container.record().state.running;
         if signal != SIGKILL {
-            self.shims
-                .kill(&id, signal, false)
-                .await
-                .map_err(DaemonError::layer)?;
+            if !self.kill_unless_gone(&id, signal, false).await? {
+                let _ = tokio::time::timeout(KILL_WAIT, exits.wait_for(exited)).await;
+                return Ok(());
+            }
             self.container_event(container, action::KILL, &[("signal", &signal.to_string())]);
             let grace = if timeout < 0 {
                 None
@@ -262,12 +278,10 @@ impl Daemon {
             }
             tracing::info!(%id, "container did not stop in time; killing it");
         }
-        self.shims
-            .kill(&id, SIGKILL, true)
-            .await
-            .map_err(DaemonError::layer)?;
-        self.container_event(container, action::KILL, &[("signal", "9")]);
-        let killed = tokio::time::timeout(KILL_WAIT, exits.wait_for(|l| l.exits > seen))
+        if self.kill_unless_gone(&id, SIGKILL, true).await? {
+            self.container_event(container, action::KILL, &[("signal", "9")]);
+        }
+        let killed = tokio::time::timeout(KILL_WAIT, exits.wait_for(exited))
             .await
             .is_ok_and(|r| r.is_ok());
         if killed {

@@ -7,6 +7,7 @@
 //! reported, and the daemon can be killed at any point: [`Daemon::open`]
 //! reloads the containers and reconnects to the shims that are still running.
 
+mod attach;
 mod cgroupfs;
 mod changes;
 mod container;
@@ -35,6 +36,7 @@ use std::sync::Arc;
 use berth_image::service::ImageService;
 use berth_shim::ContainerdClient;
 
+pub use attach::{AttachInput, AttachOptions, AttachOutputStream, AttachSession, InputOutcome};
 pub use changes::{Change, CHANGE_ADD, CHANGE_DELETE, CHANGE_MODIFY, INIT_PATHS};
 pub use container::{Container, Lifecycle};
 pub use create::CreateResponse;
