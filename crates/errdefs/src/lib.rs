@@ -43,6 +43,22 @@ impl ErrorKind {
     }
 }
 
+impl ErrorKind {
+    /// The kind an Engine API error status stands for (what a client makes
+    /// of a daemon's answer); unknown statuses are [`ErrorKind::System`].
+    pub fn from_http_status(status: u16) -> ErrorKind {
+        match status {
+            400 => ErrorKind::InvalidParameter,
+            404 => ErrorKind::NotFound,
+            409 => ErrorKind::Conflict,
+            304 => ErrorKind::NotModified,
+            403 => ErrorKind::Forbidden,
+            503 => ErrorKind::Unavailable,
+            _ => ErrorKind::System,
+        }
+    }
+}
+
 impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let name = match self {
@@ -70,6 +86,7 @@ mod tests {
 
     #[test]
     fn statuses_match_the_engine_api() {
+        assert_eq!(ErrorKind::from_http_status(418), ErrorKind::System);
         let cases = [
             (ErrorKind::InvalidParameter, 400),
             (ErrorKind::NotFound, 404),
@@ -81,6 +98,7 @@ mod tests {
         ];
         for (kind, status) in cases {
             assert_eq!(kind.http_status(), status, "{kind}");
+            assert_eq!(ErrorKind::from_http_status(status), kind, "{status}");
         }
     }
 }
