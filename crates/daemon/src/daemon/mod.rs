@@ -46,7 +46,7 @@ pub use health::{
 };
 pub use prune::{PruneFilters, PruneReport, PRUNE_ACCEPTED_FILTERS};
 pub use signal::parse_signal;
-pub use state::{now_rfc3339, State, ZERO_TIME};
+pub use state::{human_duration, now_rfc3339, State, ZERO_TIME};
 pub use stats::{
     BlkioStats, CpuStats, CpuUsage, MemoryStats, PidsStats, StatsSnapshot, ThrottlingData,
 };

@@ -2,6 +2,8 @@
 //! shows it in `docker inspect` (`State`), and the rules that derive the
 //! `Status` string from it.
 
+use std::time::{Duration, SystemTime};
+
 use serde::{Deserialize, Serialize};
 
 /// Go's zero time, which Docker prints for "never".
@@ -83,6 +85,55 @@ impl State {
         "exited"
     }
 
+    /// The `Status` column of `docker ps` at time `now` (moby's
+    /// `State.String`): `Up 5 seconds (healthy)`, `Exited (0) 2 minutes
+    /// ago`, `Created`, ...
+    pub fn describe(&self, now: SystemTime) -> String {
+        let since = |t: &str| {
+            humantime::parse_rfc3339(t)
+                .ok()
+                .and_then(|t| now.duration_since(t).ok())
+                .unwrap_or_default()
+        };
+        if self.running {
+            if self.paused {
+                return format!("Up {} (Paused)", human_duration(since(&self.started_at)));
+            }
+            if self.restarting {
+                return format!(
+                    "Restarting ({}) {} ago",
+                    self.exit_code,
+                    human_duration(since(&self.finished_at))
+                );
+            }
+            let up = human_duration(since(&self.started_at));
+            return match &self.health {
+                Some(h) if h.status == super::HEALTH_STARTING => {
+                    format!("Up {up} (health: starting)")
+                }
+                Some(h) => format!("Up {up} ({})", h.status),
+                None => format!("Up {up}"),
+            };
+        }
+        if self.removal_in_progress {
+            return "Removal In Progress".into();
+        }
+        if self.dead {
+            return "Dead".into();
+        }
+        if self.started_at == ZERO_TIME {
+            return "Created".into();
+        }
+        if self.finished_at == ZERO_TIME {
+            return String::new();
+        }
+        format!(
+            "Exited ({}) {} ago",
+            self.exit_code,
+            human_duration(since(&self.finished_at))
+        )
+    }
+
     /// Records a successful start.
     pub fn set_running(&mut self, pid: u32, now: String) {
         self.running = true;
@@ -119,6 +170,26 @@ impl State {
     }
 }
 
+/// A duration as Docker prints it in `ps` (go-units' `HumanDuration`).
+pub fn human_duration(d: Duration) -> String {
+    let secs = d.as_secs();
+    let mins = secs / 60;
+    let hours = ((d.as_secs_f64() / 3600.0) + 0.5) as u64;
+    match () {
+        _ if secs < 1 => "Less than a second".into(),
+        _ if secs == 1 => "1 second".into(),
+        _ if secs < 60 => format!("{secs} seconds"),
+        _ if mins == 1 => "About a minute".into(),
+        _ if mins < 60 => format!("{mins} minutes"),
+        _ if hours == 1 => "About an hour".into(),
+        _ if hours < 48 => format!("{hours} hours"),
+        _ if hours < 24 * 7 * 2 => format!("{} days", hours / 24),
+        _ if hours < 24 * 30 * 2 => format!("{} weeks", hours / 24 / 7),
+        _ if hours < 24 * 365 * 2 => format!("{} months", hours / 24 / 30),
+        _ => format!("{} years", secs / 3600 / 24 / 365),
+    }
+}
+
 /// Now, as Docker formats times (RFC 3339 with nanoseconds, UTC).
 pub fn now_rfc3339() -> String {
     humantime::format_rfc3339_nanos(std::time::SystemTime::now()).to_string()
@@ -143,6 +214,62 @@ mod tests {
         let mut failed = State::default();
         failed.set_start_error("boom".into(), now_rfc3339());
         assert_eq!(failed.exit_code, 128);
+    }
+
+    #[test]
+    fn human_durations_match_go_units() {
+        let s = Duration::from_secs;
+        let cases = [
+            (Duration::from_millis(400), "Less than a second"),
+            (s(1), "1 second"),
+            (s(59), "59 seconds"),
+            (s(60), "About a minute"),
+            (s(119), "About a minute"),
+            (s(120), "2 minutes"),
+            (s(3599), "59 minutes"),
+            (s(3600), "About an hour"),
+            (s(5400), "2 hours"),
+            (s(47 * 3600), "47 hours"),
+            (s(48 * 3600), "2 days"),
+            (s(15 * 86400), "2 weeks"),
+            (s(61 * 86400), "2 months"),
+            (s(800 * 86400), "2 years"),
+        ];
+        for (d, want) in cases {
+            assert_eq!(human_duration(d), want, "{d:?}");
+        }
+    }
+
+    #[test]
+    fn describes_like_docker_ps() {
+        let t0 = humantime::parse_rfc3339("2026-01-01T00:00:00Z").unwrap();
+        let mut s = State::default();
+        assert_eq!(s.describe(t0), "Created");
+        s.set_running(7, "2026-01-01T00:00:00Z".into());
+        assert_eq!(s.describe(t0 + Duration::from_secs(5)), "Up 5 seconds");
+        s.health = Some(super::super::Health {
+            status: super::super::HEALTH_STARTING.into(),
+            ..Default::default()
+        });
+        assert_eq!(
+            s.describe(t0 + Duration::from_secs(5)),
+            "Up 5 seconds (health: starting)"
+        );
+        s.health.as_mut().unwrap().status = "healthy".into();
+        assert_eq!(
+            s.describe(t0 + Duration::from_secs(120)),
+            "Up 2 minutes (healthy)"
+        );
+        s.paused = true;
+        assert_eq!(
+            s.describe(t0 + Duration::from_secs(120)),
+            "Up 2 minutes (Paused)"
+        );
+        s.set_stopped(137, false, "2026-01-01T00:10:00Z".into());
+        assert_eq!(
+            s.describe(t0 + Duration::from_secs(660)),
+            "Exited (137) About a minute ago"
+        );
     }
 
     #[test]
