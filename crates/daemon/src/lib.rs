@@ -18,6 +18,7 @@
 //!   restore on open;
 //! - [`detach_keys`]: Docker's detach-key syntax and the stdin filter that
 //!   watches for it;
+//! - [`filters`]: Docker's `filters` query (moby's `filters.Args`);
 //! - [`options`]: berthd's flags and config file (dockerd's names);
 //! - [`pidfile`]: the locked pidfile that keeps one daemon per data root;
 //! - [`listeners`]: the `-H` sockets (answering 501 until the API lands).
@@ -32,6 +33,7 @@ pub mod detach_keys;
 pub mod error;
 pub mod events;
 pub mod failpoint;
+pub mod filters;
 pub mod ids;
 pub mod listeners;
 pub mod logs;

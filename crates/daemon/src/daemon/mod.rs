@@ -16,6 +16,7 @@ mod exec;
 mod health;
 mod images;
 mod lifecycle;
+mod list;
 mod logs;
 mod pause;
 mod prune;
@@ -44,6 +45,7 @@ pub use exec::{ExecConfig, ExecInspect, ExecProcessConfig, ExecStarted};
 pub use health::{
     probe_command, Health, HealthcheckResult, HEALTH_HEALTHY, HEALTH_STARTING, HEALTH_UNHEALTHY,
 };
+pub use list::{ListOptions, LIST_ACCEPTED_FILTERS};
 pub use prune::{PruneFilters, PruneReport, PRUNE_ACCEPTED_FILTERS};
 pub use signal::parse_signal;
 pub use state::{human_duration, now_rfc3339, State, ZERO_TIME};
