@@ -132,9 +132,8 @@ impl Daemon {
             if options.limit > 0 && out.len() as i64 == options.limit {
                 break;
             }
-            if !exited.is_empty()
-                && !(exited.contains(&s.exit_code) && !s.running && s.status() == "exited")
-            {
+            let exited_ok = exited.contains(&s.exit_code) && s.status() == "exited";
+            if !exited.is_empty() && !exited_ok {
                 continue;
             }
             if !f.matches("status", s.status()) {
