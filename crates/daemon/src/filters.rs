@@ -60,9 +60,14 @@ impl Filters {
         }
     }
 
-    /// Whether `key` is set.
+    /// Whether `key` has a value.
     pub fn contains(&self, key: &str) -> bool {
-        self.fields.contains_key(key)
+        self.fields.get(key).is_some_and(|v| !v.is_empty())
+    }
+
+    /// True when no key has a value.
+    pub fn is_empty(&self) -> bool {
+        self.fields.values().all(BTreeSet::is_empty)
     }
 
     /// The values of `key` (sorted).
@@ -75,9 +80,16 @@ impl Filters {
 
     /// `key` absent, or one of its values equals `source`.
     pub fn exact_match(&self, key: &str, source: &str) -> bool {
-        self.fields
-            .get(key)
-            .is_none_or(|vals| vals.contains(source))
+        !self.contains(key) || self.fields[key].contains(source)
+    }
+
+    /// `key` absent, or `source` starts with one of its values (moby's
+    /// `FuzzyMatch`).
+    pub fn fuzzy_match(&self, key: &str, source: &str) -> bool {
+        !self.contains(key)
+            || self.fields[key]
+                .iter()
+                .any(|p| source.starts_with(p.as_str()))
     }
 
     /// `key` absent, or one of its values equals `source` or, read as an
@@ -93,15 +105,16 @@ impl Filters {
     /// `key` absent, or every value (`k` or `k=v`) is satisfied by
     /// `labels` (moby's `MatchKVList`).
     pub fn match_labels(&self, key: &str, labels: Option<&BTreeMap<String, String>>) -> bool {
-        let Some(vals) = self.fields.get(key) else {
+        if !self.contains(key) {
             return true;
-        };
+        }
         let empty = BTreeMap::new();
         let labels = labels.unwrap_or(&empty);
-        vals.iter().all(|v| match v.split_once('=') {
-            Some((k, want)) => labels.get(k).is_some_and(|have| have == want),
-            None => labels.contains_key(v),
-        })
+        !labels.is_empty()
+            && self.fields[key].iter().all(|v| match v.split_once('=') {
+                Some((k, want)) => labels.get(k).is_some_and(|have| have == want),
+                None => labels.contains_key(v),
+            })
     }
 }
 

@@ -1,12 +1,11 @@
 //! Docker's `filters` for `GET /events` (moby `api/types/filters` and
 //! `daemon/events/filter.go`).
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use berth_image::reference::parse_normalized_named;
 
 use super::Message;
-use crate::error::{DaemonError, Result};
+use crate::error::Result;
+use crate::filters::Filters;
 
 /// The filter keys `GET /events` accepts (moby's `acceptedEventFilterTags`).
 pub const ACCEPTED_FILTERS: &[&str] = &[
@@ -49,7 +48,7 @@ const FUZZY_EVENTS: &[&str] = &["health_status", "exec_create", "exec_start"];
 /// every event through.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EventFilter {
-    fields: BTreeMap<String, BTreeSet<String>>,
+    args: Filters,
 }
 
 impl EventFilter {
@@ -64,23 +63,9 @@ impl EventFilter {
     /// JSON and keys outside [`ACCEPTED_FILTERS`] are InvalidParameter, the
     /// latter worded `invalid filter 'x'`.
     pub fn from_json(s: &str) -> Result<Self> {
-        let s = s.trim();
-        let mut f = EventFilter::default();
-        if s.is_empty() {
-            return Ok(f);
-        }
-        if let Ok(map) = serde_json::from_str::<BTreeMap<String, BTreeMap<String, bool>>>(s) {
-            for (k, vals) in map {
-                let set = f.fields.entry(k).or_default();
-                set.extend(vals.into_iter().filter(|(_, on)| *on).map(|(v, _)| v));
-            }
-        } else {
-            let map: BTreeMap<String, Vec<String>> = serde_json::from_str(s)
-                .map_err(|e| DaemonError::invalid(format!("invalid filter: {e}")))?;
-            for (k, vals) in map {
-                f.fields.entry(k).or_default().extend(vals);
-            }
-        }
+        let f = EventFilter {
+            args: Filters::from_json(s)?,
+        };
         f.validate()?;
         Ok(f)
     }
@@ -88,10 +73,7 @@ impl EventFilter {
     /// Adds `key=value` (as the CLI's `--filter key=value`). Keys are not
     /// validated here; see [`EventFilter::validate`].
     pub fn add(&mut self, key: &str, value: &str) -> &mut Self {
-        self.fields
-            .entry(key.to_string())
-            .or_default()
-            .insert(value.to_string());
+        self.args = std::mem::take(&mut self.args).with(key, value);
         self
     }
 
@@ -104,28 +86,17 @@ impl EventFilter {
     /// InvalidParameter `invalid filter 'x'` for the first (sorted) key not
     /// in [`ACCEPTED_FILTERS`].
     pub fn validate(&self) -> Result<()> {
-        match self
-            .fields
-            .keys()
-            .find(|k| !ACCEPTED_FILTERS.contains(&k.as_str()))
-        {
-            Some(k) => Err(DaemonError::invalid(format!("invalid filter '{k}'"))),
-            None => Ok(()),
-        }
+        self.args.validate(ACCEPTED_FILTERS)
     }
 
     /// True when no key has a value.
     pub fn is_empty(&self) -> bool {
-        self.fields.values().all(BTreeSet::is_empty)
+        self.args.is_empty()
     }
 
     /// The values given for `key`.
     pub fn get(&self, key: &str) -> impl Iterator<Item = &str> {
-        self.fields
-            .get(key)
-            .into_iter()
-            .flatten()
-            .map(String::as_str)
+        self.args.get(key).into_iter()
     }
 
     /// Whether `msg` passes every filter (moby's `Filter.Include`).
@@ -134,40 +105,23 @@ impl EventFilter {
             return true;
         }
         self.match_event(msg)
-            && self.exact("type", msg.event_type.as_str())
-            && self.exact("scope", &msg.scope)
+            && self.args.exact_match("type", msg.event_type.as_str())
+            && self.args.exact_match("scope", &msg.scope)
             && NAME_KEYS.iter().all(|k| self.fuzzy_name(k, msg))
             && self.match_image(msg)
             && self.match_labels(msg)
     }
 
-    fn values(&self, key: &str) -> Option<&BTreeSet<String>> {
-        self.fields.get(key).filter(|v| !v.is_empty())
-    }
-
-    /// `Args.ExactMatch`: no values for `key` matches everything.
-    fn exact(&self, key: &str, source: &str) -> bool {
-        self.values(key).is_none_or(|v| v.contains(source))
-    }
-
-    /// `Args.FuzzyMatch`: exact, or `source` starts with a value.
-    fn fuzzy(&self, key: &str, source: &str) -> bool {
-        match self.values(key) {
-            None => true,
-            Some(v) => v.contains(source) || v.iter().any(|p| source.starts_with(p.as_str())),
-        }
-    }
-
     fn match_event(&self, msg: &Message) -> bool {
         if self.get("event").any(|v| FUZZY_EVENTS.contains(&v)) {
-            self.fuzzy("event", &msg.action)
+            self.args.fuzzy_match("event", &msg.action)
         } else {
-            self.exact("event", &msg.action)
+            self.args.exact_match("event", &msg.action)
         }
     }
 
     fn fuzzy_name(&self, key: &str, msg: &Message) -> bool {
-        if self.values(key).is_none() {
+        if !self.args.contains(key) {
             return true;
         }
         let name = msg
@@ -176,16 +130,17 @@ impl EventFilter {
             .get("name")
             .map(String::as_str)
             .unwrap_or("");
-        self.fuzzy(key, &msg.actor.id) || self.fuzzy(key, name)
+        self.args.fuzzy_match(key, &msg.actor.id) || self.args.fuzzy_match(key, name)
     }
 
     /// moby's `matchImage`: the actor ID, or the `image` attribute (`name`
     /// for image events), each as is or with its tag/digest stripped to the
     /// familiar name (`busybox:latest` -> `busybox`).
     fn match_image(&self, msg: &Message) -> bool {
-        let Some(values) = self.values("image") else {
+        if !self.args.contains("image") {
             return true;
-        };
+        }
+        let values = self.args.get("image");
         let attr = if msg.event_type == super::EventType::Image {
             "name"
         } else {
@@ -198,26 +153,16 @@ impl EventFilter {
             .get(attr)
             .map(String::as_str)
             .unwrap_or("");
-        values.contains(id)
-            || values.contains(image_name)
-            || values.contains(&strip_tag(id))
-            || values.contains(&strip_tag(image_name))
+        let (id_name, image_short) = (strip_tag(id), strip_tag(image_name));
+        [id, image_name, id_name.as_str(), image_short.as_str()]
+            .iter()
+            .any(|c| values.contains(c))
     }
 
     /// `Args.MatchKVList` over the attributes: every `label` value `k` or
     /// `k=v` must be present (with that value).
     fn match_labels(&self, msg: &Message) -> bool {
-        let Some(values) = self.values("label") else {
-            return true;
-        };
-        let attrs = &msg.actor.attributes;
-        if attrs.is_empty() {
-            return false;
-        }
-        values.iter().all(|v| match v.split_once('=') {
-            Some((k, want)) => attrs.get(k).is_some_and(|have| have == want),
-            None => attrs.contains_key(v.as_str()),
-        })
+        self.args.match_labels("label", Some(&msg.actor.attributes))
     }
 }
 
