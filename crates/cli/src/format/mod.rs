@@ -1,0 +1,6 @@
+//! Output formatting shared by the commands: `--format` templates, Docker's
+//! tables, sizes and times.
+
+pub mod table;
+pub mod template;
+pub mod units;
