@@ -23,7 +23,8 @@ fn image_operations_log_mobys_events() {
     d.tag_image(&reference, "example.test/renamed:v1").unwrap();
 
     let mut archive = Vec::new();
-    d.save_images(std::slice::from_ref(&reference), &mut archive).unwrap();
+    d.save_images(std::slice::from_ref(&reference), &mut archive)
+        .unwrap();
 
     // Untag the extra name, then remove the last one: untags + delete.
     let items = d.remove_image("example.test/renamed:v1", false).unwrap();

@@ -82,6 +82,14 @@ impl HasKind for DaemonError {
     }
 }
 
+impl From<berth_api::types::DecodeError> for DaemonError {
+    /// A body that does not decode is InvalidParameter, with the API's
+    /// message (`invalid JSON: <path>: <what>`).
+    fn from(e: berth_api::types::DecodeError) -> Self {
+        DaemonError::InvalidParameter(e.to_string())
+    }
+}
+
 /// Shorthand for results in this crate.
 pub type Result<T, E = DaemonError> = std::result::Result<T, E>;
 

@@ -3,8 +3,9 @@
 //! The pure, testable core of Berth's daemon, mirroring moby's `daemon/`
 //! package for the `create` path:
 //!
-//! - [`config`]: serde models of Docker's container `Config` and `HostConfig`
-//!   (Engine API field names), decoded with errors that name the bad field;
+//! - [`config`]: Docker's container `Config` and `HostConfig`, re-exported
+//!   from `berth_api::types::container` (where the Engine API models live),
+//!   and their decoders with errors mapped to [`DaemonError`];
 //! - [`ids`]: random 64-hex container IDs and their 12-char short form;
 //! - [`names`]: Docker's container-name rules, generated names and a
 //!   thread-safe name registry;

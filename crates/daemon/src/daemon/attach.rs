@@ -16,7 +16,7 @@ use tokio::sync::oneshot;
 
 use crate::detach_keys::{parse_detach_keys, Escape, EscapeProxy};
 use crate::error::{DaemonError, Result};
-use crate::events::action;
+use crate::events::{action, MessageExt};
 use crate::logs::{read_logs, LogsOptions, Stream};
 
 use super::{Container, Daemon};

@@ -8,18 +8,11 @@ use std::fs::{self, Metadata};
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-
 use crate::error::{DaemonError, Result};
 
 use super::Daemon;
 
-/// [`Change::kind`]: the path exists in the image and was changed.
-pub const CHANGE_MODIFY: u8 = 0;
-/// [`Change::kind`]: the path is new.
-pub const CHANGE_ADD: u8 = 1;
-/// [`Change::kind`]: the path was deleted.
-pub const CHANGE_DELETE: u8 = 2;
+pub use berth_api::types::container::{Change, CHANGE_ADD, CHANGE_DELETE, CHANGE_MODIFY};
 
 /// What moby's init layer holds (`daemon/initlayer`): mount points and
 /// files the runtime creates in every container's root filesystem. Docker
@@ -38,29 +31,6 @@ pub const INIT_PATHS: &[&str] = &[
     "/dev/console",
     "/etc/mtab",
 ];
-
-/// One entry of `GET /containers/{id}/changes` (moby
-/// `container.FilesystemChange`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Change {
-    /// The absolute path inside the container.
-    #[serde(rename = "Path")]
-    pub path: String,
-    /// [`CHANGE_MODIFY`] (0), [`CHANGE_ADD`] (1) or [`CHANGE_DELETE`] (2).
-    #[serde(rename = "Kind")]
-    pub kind: u8,
-}
-
-impl Change {
-    /// The CLI's one-letter form: `C`, `A` or `D`.
-    pub fn letter(&self) -> char {
-        match self.kind {
-            CHANGE_ADD => 'A',
-            CHANGE_DELETE => 'D',
-            _ => 'C',
-        }
-    }
-}
 
 impl Daemon {
     /// The container's filesystem changes (running or not), parents before

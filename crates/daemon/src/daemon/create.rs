@@ -15,14 +15,7 @@ use crate::spec::{
 
 use super::{now_rfc3339, Container, Daemon, State};
 
-/// What create answers: the new ID and any warnings.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CreateResponse {
-    /// The full container ID.
-    pub id: String,
-    /// Warnings for the user (e.g. ignored settings).
-    pub warnings: Vec<String>,
-}
+pub use berth_api::types::container::CreateResponse;
 
 impl Daemon {
     /// Creates a container named `name` (or a generated name).

@@ -14,7 +14,7 @@ use berth_image::reference::{parse_normalized_named, tag_name_only};
 use berth_image::service::{DeleteItem, PullOptions};
 
 use crate::error::{DaemonError, Result};
-use crate::events::{action, Message};
+use crate::events::{action, Message, MessageExt};
 
 use super::Daemon;
 

@@ -56,7 +56,7 @@ pub use top::{TopResponse, DEFAULT_PS_ARGS};
 pub use wait::WaitCondition;
 
 use crate::error::Result;
-use crate::events::{Events, Message};
+use crate::events::{Events, Message, MessageExt};
 use crate::names::NameRegistry;
 use crate::store::Store;
 

@@ -8,8 +8,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use serde::{Deserialize, Serialize};
-
 use crate::error::{DaemonError, Result};
 use crate::events::{action, EventType, Message};
 
@@ -112,16 +110,7 @@ fn match_kv_list(values: &[String], labels: Option<&BTreeMap<String, String>>) -
     })
 }
 
-/// The `POST /containers/prune` response (moby `ContainersPruneReport`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PruneReport {
-    /// IDs of the removed containers.
-    #[serde(rename = "ContainersDeleted")]
-    pub containers_deleted: Vec<String>,
-    /// Bytes freed (the removed containers' writable layers).
-    #[serde(rename = "SpaceReclaimed")]
-    pub space_reclaimed: u64,
-}
+pub use berth_api::types::container::PruneReport;
 
 impl Daemon {
     /// Removes every container that is not running and passes `filters`.

@@ -2,8 +2,6 @@
 //! cgroup, the host's `ps` with the caller's arguments, and only the rows
 //! whose PID is one of the container's.
 
-use serde::{Deserialize, Serialize};
-
 use crate::error::{DaemonError, Result};
 use crate::events::action;
 
@@ -13,16 +11,7 @@ use super::Daemon;
 /// `ps`'s arguments when the caller gives none.
 pub const DEFAULT_PS_ARGS: &str = "-ef";
 
-/// The `GET /containers/{id}/top` body (moby `ContainerTopOKBody`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TopResponse {
-    /// `ps`'s column titles.
-    #[serde(rename = "Titles")]
-    pub titles: Vec<String>,
-    /// One row per process, as many fields as titles.
-    #[serde(rename = "Processes")]
-    pub processes: Vec<Vec<String>>,
-}
+pub use berth_api::types::container::TopResponse;
 
 impl Daemon {
     /// Lists the container's processes with `ps <ps_args>` (default `-ef`).

@@ -1,4 +1,5 @@
 use super::*;
+use crate::types::decode;
 use berth_errdefs::{ErrorKind, HasKind};
 
 /// The example request of `POST /containers/create` in moby's

@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{null_default, StrSlice};
+use super::StrSlice;
+use crate::types::null_default;
 
 /// Docker's `HostConfig` (Engine API field names), including the resource
 /// limits (`container.Resources`) that Go embeds flat in it.

@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{null_default, StrSlice};
+use super::StrSlice;
+use crate::types::null_default;
 
 /// Docker's container `Config` (Engine API field names). Fields that Go
 /// declares as slices or maps are `Option` here so that `null` and absent

@@ -1,0 +1,25 @@
+//! The Engine API's models (moby `api/types`), by area. Serde only: no
+//! server, no async runtime.
+
+pub mod common;
+pub mod container;
+mod decode;
+pub mod events;
+pub mod exec;
+pub mod system;
+
+pub use common::{ErrorResponse, IdResponse};
+pub use decode::{decode, DecodeError};
+
+use serde::{Deserialize, Deserializer};
+
+/// Deserializes `null` as `T::default()`, as Go does for non-pointer
+/// fields. Use with `#[serde(deserialize_with = "null_default")]` (plus
+/// `default` for absent fields).
+pub fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
