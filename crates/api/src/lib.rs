@@ -8,7 +8,13 @@
 //!   rules (unknown fields ignored, `null` as the zero value, errors naming
 //!   the field). No server or async dependency, so clients and embedders
 //!   can use them alone.
+//! - `server` (feature `server`): the axum router of the Engine API and the
+//!   `*Backend` traits it calls, which the daemon implements.
 //!
-//! Test alone: `cargo test -p berth-api`.
+//! Test alone: `cargo test -p berth-api --all-features`.
 
+#![deny(missing_docs)]
+
+#[cfg(feature = "server")]
+pub mod server;
 pub mod types;

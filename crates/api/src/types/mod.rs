@@ -6,6 +6,7 @@ pub mod container;
 mod decode;
 pub mod events;
 pub mod exec;
+pub mod filters;
 pub mod system;
 
 pub use common::{ErrorResponse, IdResponse};

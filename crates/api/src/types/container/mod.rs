@@ -14,6 +14,7 @@ mod config;
 mod create;
 mod host;
 mod inspect;
+mod options;
 mod prune;
 mod stats;
 mod strslice;
@@ -33,6 +34,10 @@ pub use inspect::{
     EndpointSettings, GraphDriverData, Health, HealthcheckResult, MountPoint, NetworkSettings,
     ZERO_TIME,
 };
+pub use options::{
+    AttachOptions, ListOptions, LogsOptions, RemoveOptions, StatsOptions, StopOptions,
+    WaitCondition,
+};
 pub use prune::PruneReport;
 pub use stats::{
     BlkioStats, CpuStats, CpuUsage, MemoryStats, PidsStats, StatsSnapshot, ThrottlingData,
@@ -40,7 +45,7 @@ pub use stats::{
 pub use strslice::StrSlice;
 pub use summary::{ContainerSummary, NetworkSettingsSummary, Port, SummaryHostConfig};
 pub use top::TopResponse;
-pub use wait::{condition as wait_condition, WaitExitError, WaitResponse};
+pub use wait::{WaitExitError, WaitResponse};
 
 #[cfg(test)]
 mod tests;

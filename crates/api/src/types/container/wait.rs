@@ -30,16 +30,6 @@ pub struct WaitExitError {
     pub message: String,
 }
 
-/// The `condition` query parameter of wait.
-pub mod condition {
-    /// Wait until the container is not running (the default).
-    pub const NOT_RUNNING: &str = "not-running";
-    /// Wait for the next exit.
-    pub const NEXT_EXIT: &str = "next-exit";
-    /// Wait until the container is removed.
-    pub const REMOVED: &str = "removed";
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
