@@ -65,13 +65,8 @@ impl Daemon {
             .get_image(&record.image)
             .map_err(DaemonError::layer)?;
         let rootfs = self.images.rootfs(&id).map_err(DaemonError::layer)?;
-        let mounted =
-            berth_image::snapshot::is_mounted(&rootfs.merged_dir).map_err(DaemonError::layer)?;
-        if !mounted {
-            rootfs
-                .mount(&rootfs.merged_dir)
-                .map_err(DaemonError::layer)?;
-        }
+        // Mounts unless a `docker cp` holds it mounted already.
+        self.rootfs_mounts.hold_running(&id, &rootfs)?;
         crate::failpoint::hit("start:after-mount");
         let spec = build_spec(&SpecInput::new(
             &id,
@@ -176,9 +171,8 @@ impl Daemon {
             }
         }
         if let Ok(rootfs) = self.images.rootfs(&id) {
-            if let Err(e) = berth_image::snapshot::unmount(&rootfs.merged_dir) {
-                tracing::warn!(%id, error = %e, "cannot unmount the rootfs");
-            }
+            // Left mounted while a `docker cp` still reads it.
+            self.rootfs_mounts.release_running(&id, &rootfs.merged_dir);
         }
         let _ = std::fs::remove_dir_all(self.bundle_dir(&id));
     }

@@ -7,12 +7,15 @@
 //! reported, and the daemon can be killed at any point: [`Daemon::open`]
 //! reloads the containers and reconnects to the shims that are still running.
 
+mod archive;
 mod attach;
 mod cgroupfs;
 mod changes;
 mod container;
+pub mod container_fs;
 mod create;
 mod exec;
+mod export;
 mod health;
 mod images;
 mod lifecycle;
@@ -25,9 +28,11 @@ mod rename;
 mod restart;
 mod restart_cmd;
 mod restore;
+mod rootfs_mounts;
 mod signal;
 mod state;
 mod stats;
+mod tar_stream;
 mod top;
 mod wait;
 
@@ -37,6 +42,7 @@ use std::sync::Arc;
 use berth_image::service::ImageService;
 use berth_shim::ContainerdClient;
 
+pub use archive::{ArchivePutOptions, PathStat};
 pub use attach::{AttachInput, AttachOptions, AttachOutputStream, AttachSession, InputOutcome};
 pub use changes::{Change, CHANGE_ADD, CHANGE_DELETE, CHANGE_MODIFY, INIT_PATHS};
 pub use container::{Container, Lifecycle};
@@ -52,6 +58,7 @@ pub use state::{human_duration, now_rfc3339, State, ZERO_TIME};
 pub use stats::{
     BlkioStats, CpuStats, CpuUsage, MemoryStats, PidsStats, StatsSnapshot, ThrottlingData,
 };
+pub use tar_stream::TarStream;
 pub use top::{TopResponse, DEFAULT_PS_ARGS};
 pub use wait::WaitCondition;
 
@@ -78,6 +85,7 @@ pub struct Daemon {
     names: NameRegistry,
     execs: exec::ExecStore,
     events: Events,
+    rootfs_mounts: Arc<rootfs_mounts::RootfsMounts>,
 }
 
 impl std::fmt::Debug for Daemon {
@@ -104,6 +112,7 @@ impl Daemon {
             names: NameRegistry::new(),
             execs: exec::ExecStore::default(),
             events: Events::new(),
+            rootfs_mounts: Arc::default(),
         });
         restore::restore(&daemon).await?;
         Ok(daemon)

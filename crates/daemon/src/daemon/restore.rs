@@ -62,6 +62,12 @@ pub(super) async fn restore(daemon: &Arc<Daemon>) -> Result<()> {
                         r.state.paused = state.status == Status::Paused;
                         r.state.pid = state.pid;
                     })?;
+                    // It holds its rootfs mount, as if started by us.
+                    if let Ok(rootfs) = daemon.images.rootfs(&id) {
+                        if let Err(e) = daemon.rootfs_mounts.hold_running(&id, &rootfs) {
+                            tracing::warn!(%id, error = %e, "cannot remount a running container's rootfs");
+                        }
+                    }
                     daemon.spawn_monitor(container.clone());
                     daemon.init_health_monitor(&container);
                     continue;

@@ -25,9 +25,22 @@ struct Meta {
     xattrs: Vec<(String, Vec<u8>)>,
 }
 
+/// What the archive is being unpacked as.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Mode {
+    /// An image layer: Docker whiteouts become overlay whiteouts, the root
+    /// entry's metadata applies to the layer root.
+    Layer,
+    /// Files copied into an existing directory (`docker cp`, moby's
+    /// `archive.Untar`): no whiteout conversion, the root entry is skipped
+    /// and symlinks may not point above the extraction directory.
+    Copy(super::ExtractOptions),
+}
+
 struct Applier {
     root: OwnedFd,
     is_root: bool,
+    mode: Mode,
     /// Directories whose metadata is applied at the end (deepest first).
     dirs: HashMap<Components, Meta>,
     stats: UnpackStats,
@@ -52,10 +65,22 @@ fn errno_is(e: &io::Error, codes: &[i32]) -> bool {
 /// Unpacks an already-decompressed tar stream into `dest`.
 pub(crate) fn apply(stream: impl Read, dest: &Path) -> Result<UnpackStats, UnpackError> {
     let root = fsutil::open_dir(dest).map_err(io_err(format!("opening {}", dest.display())))?;
+    apply_at(stream, root, Mode::Layer)
+}
+
+/// Unpacks an already-decompressed tar stream into the directory `root`
+/// (an fd, so that nothing between the caller's resolution and the
+/// unpacking can swap the directory for a symlink).
+pub(crate) fn apply_at(
+    stream: impl Read,
+    root: OwnedFd,
+    mode: Mode,
+) -> Result<UnpackStats, UnpackError> {
     let mut ap = Applier {
         root,
         // SAFETY: geteuid has no preconditions.
         is_root: unsafe { libc::geteuid() } == 0,
+        mode,
         dirs: HashMap::new(),
         stats: UnpackStats::default(),
     };
@@ -75,6 +100,49 @@ impl Applier {
         self.root.as_fd()
     }
 
+    /// How entries are named in messages.
+    fn noun(&self) -> &'static str {
+        match self.mode {
+            Mode::Layer => "layer",
+            Mode::Copy(_) => "archive",
+        }
+    }
+
+    fn copy_options(&self) -> Option<super::ExtractOptions> {
+        match self.mode {
+            Mode::Layer => None,
+            Mode::Copy(o) => Some(o),
+        }
+    }
+
+    /// moby's `NoOverwriteDirNonDir`: refuses to replace a directory with
+    /// a non-directory or the reverse.
+    fn check_overwrite(
+        &self,
+        existing: Option<&libc::stat>,
+        new_is_dir: bool,
+        name: &str,
+    ) -> Result<(), UnpackError> {
+        let Some(st) = existing else { return Ok(()) };
+        if !self
+            .copy_options()
+            .is_some_and(|o| o.no_overwrite_dir_non_dir)
+        {
+            return Ok(());
+        }
+        match (fsutil::is_dir(st), new_is_dir) {
+            (true, false) => Err(unsafe_entry(
+                name,
+                "cannot overwrite a directory with a non-directory",
+            )),
+            (false, true) => Err(unsafe_entry(
+                name,
+                "cannot overwrite a non-directory with a directory",
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// Opens the directory holding `comps`' last component, walking every
     /// component with `O_NOFOLLOW | O_DIRECTORY`. Missing directories are
     /// created (0755) when `create` is set.
@@ -91,7 +159,7 @@ impl Applier {
         let parents = &comps[..comps.len().saturating_sub(1)];
         for (i, comp) in parents.iter().enumerate() {
             let here = || safe_path::display(&comps[..=i]);
-            let name = cstr(comp).map_err(io_err(format!("layer entry \"{entry}\"")))?;
+            let name = cstr(comp).map_err(io_err(format!("{} entry \"{entry}\"", self.noun())))?;
             let opened = match fsutil::open_dir_at(cur.as_fd(), &name) {
                 Err(e) if create && errno_is(&e, &[libc::ENOENT]) => {
                     match fsutil::mkdir_at(cur.as_fd(), &name, 0o755) {
@@ -118,7 +186,8 @@ impl Applier {
                 }
                 Err(e) => {
                     return Err(io_err(format!(
-                        "layer entry \"{entry}\": opening {}",
+                        "{} entry \"{entry}\": opening {}",
+                        self.noun(),
                         here()
                     ))(e))
                 }
@@ -155,12 +224,15 @@ impl Applier {
                 kind: format!("{kind:?}"),
             });
         }
-        let comps = safe_path::normalize(&raw).map_err(|r| unsafe_entry(&name, r))?;
-        let ctx = |what: &str| format!("layer entry \"{name}\": {what}");
+        let layer = matches!(self.mode, Mode::Layer);
+        let comps = safe_path::normalize(&raw, layer).map_err(|r| unsafe_entry(&name, r))?;
+        let noun = self.noun();
+        let ctx = |what: &str| format!("{noun} entry \"{name}\": {what}");
         let meta = self.meta(entry, &name)?;
 
-        // Whiteouts are recognised by name, whatever their type.
-        if let Some(last) = comps.last() {
+        // Whiteouts are recognised by name, whatever their type (only in
+        // layers: `docker cp` copies `.wh.` files as they are).
+        if let Some(last) = comps.last().filter(|_| layer) {
             match whiteout::classify(last).map_err(|r| unsafe_entry(&name, r))? {
                 Whiteout::None => {}
                 Whiteout::Meta => {
@@ -182,6 +254,10 @@ impl Applier {
 
         if comps.is_empty() {
             if kind.is_dir() {
+                // moby's Untar leaves the extraction directory as it is.
+                if !layer {
+                    return Ok(());
+                }
                 self.dirs.insert(comps, meta);
                 return Ok(());
             }
@@ -197,7 +273,9 @@ impl Applier {
 
         match kind {
             EntryType::Directory => {
-                match fsutil::lstat_at(pfd, &last).map_err(io_err(ctx("stat")))? {
+                let existing = fsutil::lstat_at(pfd, &last).map_err(io_err(ctx("stat")))?;
+                self.check_overwrite(existing.as_ref(), true, &name)?;
+                match existing {
                     Some(st) if fsutil::is_dir(&st) => {}
                     Some(_) => {
                         fsutil::remove_all_at(pfd, &last).map_err(io_err(ctx("replacing")))?;
@@ -215,6 +293,7 @@ impl Applier {
                 self.dirs.insert(comps, meta);
             }
             EntryType::Regular | EntryType::Continuous => {
+                self.check_non_dir(pfd, &last, &name)?;
                 fsutil::remove_all_at(pfd, &last).map_err(io_err(ctx("replacing")))?;
                 let mut f = fsutil::create_file_at(pfd, &last).map_err(io_err(ctx("create")))?;
                 let n = io::copy(entry, &mut f).map_err(io_err(ctx("writing")))?;
@@ -233,7 +312,17 @@ impl Applier {
                     .link_name_bytes()
                     .map(|c| c.into_owned())
                     .unwrap_or_default();
+                if !layer && symlink_escapes(&comps, &target) {
+                    return Err(unsafe_entry(
+                        &name,
+                        format!(
+                            "symlink target \"{}\" points outside the extraction directory",
+                            String::from_utf8_lossy(&target)
+                        ),
+                    ));
+                }
                 let target = cstr(&target).map_err(io_err(ctx("symlink target")))?;
+                self.check_non_dir(pfd, &last, &name)?;
                 fsutil::remove_all_at(pfd, &last).map_err(io_err(ctx("replacing")))?;
                 fsutil::symlink_at(&target, pfd, &last).map_err(io_err(ctx("symlink")))?;
                 self.finish_node(pfd, &last, &meta, &name, false)?;
@@ -243,7 +332,7 @@ impl Applier {
                     .link_name_bytes()
                     .map(|c| c.into_owned())
                     .unwrap_or_default();
-                let tcomps = safe_path::normalize(&target)
+                let tcomps = safe_path::normalize(&target, layer)
                     .map_err(|r| unsafe_entry(&name, format!("hard link target: {r}")))?;
                 if tcomps.is_empty() {
                     return Err(unsafe_entry(&name, "hard link target is the layer root"));
@@ -284,6 +373,7 @@ impl Applier {
                     }
                     Err(e) => return Err(io_err(ctx("hard link target"))(e)),
                 }
+                self.check_non_dir(pfd, &last, &name)?;
                 fsutil::remove_all_at(pfd, &last).map_err(io_err(ctx("replacing")))?;
                 fsutil::link_at(tparent.as_fd(), &tlast, pfd, &last)
                     .map_err(io_err(ctx("hard link")))?;
@@ -307,6 +397,7 @@ impl Applier {
                     let minor = hdr.device_minor().map_err(io_err(ctx("device minor")))?;
                     libc::makedev(major.unwrap_or(0), minor.unwrap_or(0))
                 };
+                self.check_non_dir(pfd, &last, &name)?;
                 fsutil::remove_all_at(pfd, &last).map_err(io_err(ctx("replacing")))?;
                 fsutil::mknod_at(pfd, &last, fmt | meta.mode, dev).map_err(io_err(ctx("mknod")))?;
                 self.finish_node(pfd, &last, &meta, &name, true)?;
@@ -330,7 +421,8 @@ impl Applier {
         name: &str,
         chmod: bool,
     ) -> Result<(), UnpackError> {
-        let ctx = |what: &str| format!("layer entry \"{name}\": {what}");
+        let noun = self.noun();
+        let ctx = |what: &str| format!("{noun} entry \"{name}\": {what}");
         if self.is_root {
             fsutil::lchown_at(pfd, last, meta.uid, meta.gid).map_err(io_err(ctx("lchown")))?;
         }
@@ -349,7 +441,8 @@ impl Applier {
 
     /// Marks `dir` (created if missing) opaque for overlayfs.
     fn opaque(&mut self, dir: &[Vec<u8>], name: &str) -> Result<(), UnpackError> {
-        let ctx = |what: &str| format!("layer entry \"{name}\": {what}");
+        let noun = self.noun();
+        let ctx = |what: &str| format!("{noun} entry \"{name}\": {what}");
         let fd = if dir.is_empty() {
             self.root.try_clone().map_err(io_err(ctx("dup root")))?
         } else {
@@ -383,7 +476,8 @@ impl Applier {
         entry: &mut tar::Entry<'_, R>,
         name: &str,
     ) -> Result<Meta, UnpackError> {
-        let ctx = |what: &str| format!("layer entry \"{name}\": {what}");
+        let noun = self.noun();
+        let ctx = |what: &str| format!("{noun} entry \"{name}\": {what}");
         let hdr = entry.header();
         let mode = hdr.mode().map_err(io_err(ctx("mode")))? & 0o7777;
         let mut uid = hdr.uid().map_err(io_err(ctx("uid")))?;
@@ -414,6 +508,10 @@ impl Applier {
         }
         let uid = u32::try_from(uid).map_err(|_| unsafe_entry(name, "uid out of range"))?;
         let gid = u32::try_from(gid).map_err(|_| unsafe_entry(name, "gid out of range"))?;
+        let (uid, gid) = self
+            .copy_options()
+            .and_then(|o| o.chown)
+            .unwrap_or((uid, gid));
         Ok(Meta {
             mode,
             uid,
@@ -430,7 +528,8 @@ impl Applier {
         dirs.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
         for (comps, meta) in dirs {
             let name = safe_path::display(&comps);
-            let ctx = |what: &str| format!("layer entry \"{name}\": {what}");
+            let noun = self.noun();
+            let ctx = |what: &str| format!("{noun} entry \"{name}\": {what}");
             if comps.is_empty() {
                 fsutil::fchmod(self.root(), meta.mode).map_err(io_err(ctx("chmod")))?;
                 continue;
@@ -456,6 +555,48 @@ impl Applier {
         }
         Ok(())
     }
+}
+
+impl Applier {
+    /// [`Applier::check_overwrite`] for a non-directory entry about to
+    /// replace `last`.
+    fn check_non_dir(
+        &self,
+        pfd: BorrowedFd<'_>,
+        last: &CString,
+        name: &str,
+    ) -> Result<(), UnpackError> {
+        if self.copy_options().is_none() {
+            return Ok(());
+        }
+        let noun = self.noun();
+        let existing = fsutil::lstat_at(pfd, last)
+            .map_err(io_err(format!("{noun} entry \"{name}\": stat")))?;
+        self.check_overwrite(existing.as_ref(), false, name)
+    }
+}
+
+/// moby's Untar check: a relative symlink target, taken from the link's
+/// directory, must not climb above the extraction directory (an absolute
+/// one is relative to the container's root and always stays inside it).
+fn symlink_escapes(link: &[Vec<u8>], target: &[u8]) -> bool {
+    if target.starts_with(b"/") {
+        return false;
+    }
+    let mut depth = link.len().saturating_sub(1) as i64;
+    for comp in target.split(|b| *b == b'/') {
+        match comp {
+            b"" | b"." => {}
+            b".." => {
+                depth -= 1;
+                if depth < 0 {
+                    return true;
+                }
+            }
+            _ => depth += 1,
+        }
+    }
+    false
 }
 
 /// Docker ignores xattrs the kernel refuses for permission or support reasons.

@@ -15,6 +15,10 @@
 //!   relative to those fds;
 //! - Docker whiteouts become overlayfs whiteouts (char device 0/0, and
 //!   `trusted.overlay.opaque=y` for `.wh..wh..opq`).
+//!
+//! [`extract`] is the same machinery for `docker cp` into a container
+//! (moby's `archive.Untar`): into an already opened directory, without
+//! whiteout conversion, with moby's `NoOverwriteDirNonDir` and `ChownOpts`.
 
 mod apply;
 mod compression;
@@ -26,6 +30,7 @@ mod whiteout;
 mod tests;
 
 use std::io::Read;
+use std::os::fd::OwnedFd;
 use std::path::Path;
 
 /// Why a layer could not be unpacked.
@@ -98,4 +103,39 @@ pub fn unpack_tar(tar: impl Read, dest: &Path) -> Result<UnpackStats, UnpackErro
 /// (anything else), and returns a reader of the decompressed bytes.
 pub fn decompress<'a>(reader: impl Read + 'a) -> std::io::Result<Box<dyn Read + 'a>> {
     compression::decompress_any(reader)
+}
+
+/// How [`extract`] writes (moby's `TarOptions` for `docker cp`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExtractOptions {
+    /// Refuse to replace an existing directory with a non-directory, or an
+    /// existing non-directory with a directory (moby's `NoOverwriteDirNonDir`).
+    pub no_overwrite_dir_non_dir: bool,
+    /// Owner given to every entry instead of the tar's (moby's
+    /// `ChownOpts`, used by `docker cp -a`).
+    pub chown: Option<(u32, u32)>,
+}
+
+/// Extracts a (gzip / zstd / plain) tar stream into the directory `dest`
+/// (an open directory fd, e.g. a path resolved inside a container's root
+/// filesystem), as moby's `archive.Untar` does for `docker cp`: missing
+/// parents are created, existing entries replaced (a directory merged),
+/// `.wh.` names are ordinary files and the archive's root entry leaves
+/// `dest` itself untouched.
+///
+/// The same guarantees as [`unpack_layer`] hold: whatever the archive says
+/// (`..`, absolute names, symlinks or hard links pointing out, entries
+/// written through a symlink), nothing is created or changed outside
+/// `dest`. Additionally a relative symlink target climbing above `dest` is
+/// refused, as moby refuses it. On error, `dest` may hold partial content.
+pub fn extract(
+    reader: impl Read,
+    dest: OwnedFd,
+    options: ExtractOptions,
+) -> Result<UnpackStats, UnpackError> {
+    let stream = compression::decompress_any(reader).map_err(|source| UnpackError::Io {
+        context: "reading the archive".to_string(),
+        source,
+    })?;
+    apply::apply_at(stream, dest, apply::Mode::Copy(options))
 }

@@ -17,8 +17,10 @@ pub(crate) const MAX_PATH_LEN: usize = 4096;
 /// A normalized path inside the layer: zero components is the layer root.
 pub(crate) type Components = Vec<Vec<u8>>;
 
-/// Normalizes a raw tar path. Returns the reason on refusal.
-pub(crate) fn normalize(raw: &[u8]) -> Result<Components, String> {
+/// Normalizes a raw tar path. Returns the reason on refusal. `layer`:
+/// the path is in an image layer, where `.wh.` names are whiteouts (so
+/// never directories); elsewhere they are ordinary names.
+pub(crate) fn normalize(raw: &[u8], layer: bool) -> Result<Components, String> {
     // Docker works on whole path strings, so anything past PATH_MAX fails
     // there; refusing it here also bounds directory depth (and recursion).
     if raw.len() > MAX_PATH_LEN {
@@ -36,11 +38,16 @@ pub(crate) fn normalize(raw: &[u8]) -> Result<Components, String> {
     for (i, comp) in raw_comps.iter().enumerate() {
         if *comp == b".." {
             if out.pop().is_none() {
-                return Err("path escapes the layer".to_string());
+                let root = if layer {
+                    "the layer"
+                } else {
+                    "the extraction directory"
+                };
+                return Err(format!("path escapes {root}"));
             }
             continue;
         }
-        if comp.starts_with(WHITEOUT_PREFIX) && i != last {
+        if layer && comp.starts_with(WHITEOUT_PREFIX) && i != last {
             return Err("whiteout name used as a directory".to_string());
         }
         out.push(comp.to_vec());

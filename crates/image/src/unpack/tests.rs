@@ -615,3 +615,122 @@ fn directory_replaces_symlink_without_following_it() {
     assert_eq!(names(&s.dest.join("s")), vec!["inside"]);
     s.assert_contained();
 }
+
+// ---- `extract` (docker cp into a directory) ----
+
+fn extract_into(
+    s: &Scratch,
+    tar: &[u8],
+    opts: super::ExtractOptions,
+) -> Result<super::UnpackStats, UnpackError> {
+    let fd = super::fsutil::open_dir(&s.dest).expect("open dest");
+    super::extract(tar, fd, opts)
+}
+
+#[test]
+fn extract_keeps_the_destination_and_copies_wh_names() {
+    let s = scratch();
+    fs::set_permissions(
+        &s.dest,
+        std::os::unix::fs::PermissionsExt::from_mode(0o1777),
+    )
+    .unwrap();
+    fs::create_dir(s.dest.join("d")).unwrap();
+    fs::write(s.dest.join("d/old"), "old").unwrap();
+    let tar = tar_of(&[
+        E::new("./", EntryType::Directory).mode(0o700),
+        E::new("d/", EntryType::Directory),
+        E::file("d/new", b"new"),
+        E::file(".wh.x", b"not a whiteout"),
+        E::new(".wh.dir/", EntryType::Directory),
+        E::file(".wh.dir/f", b"f"),
+    ]);
+    extract_into(&s, &tar, Default::default()).unwrap();
+    let mode = fs::metadata(&s.dest).unwrap().mode() & 0o7777;
+    assert_eq!(
+        mode, 0o1777,
+        "the root entry must not touch the destination"
+    );
+    assert_eq!(names(&s.dest.join("d")), ["new", "old"]);
+    assert_eq!(
+        fs::read_to_string(s.dest.join(".wh.x")).unwrap(),
+        "not a whiteout"
+    );
+    assert_eq!(fs::read_to_string(s.dest.join(".wh.dir/f")).unwrap(), "f");
+    s.assert_contained();
+}
+
+#[test]
+fn extract_no_overwrite_dir_non_dir() {
+    let opts = super::ExtractOptions {
+        no_overwrite_dir_non_dir: true,
+        chown: None,
+    };
+    let s = scratch();
+    fs::create_dir(s.dest.join("dir")).unwrap();
+    fs::write(s.dest.join("file"), "x").unwrap();
+    let msg = expect_unsafe(extract_into(&s, &tar_of(&[E::file("dir", b"f")]), opts));
+    assert!(msg.contains("cannot overwrite a directory"), "{msg}");
+    let msg = expect_unsafe(extract_into(
+        &s,
+        &tar_of(&[E::new("file/", EntryType::Directory)]),
+        opts,
+    ));
+    assert!(msg.contains("cannot overwrite a non-directory"), "{msg}");
+    assert!(s.dest.join("dir").is_dir() && s.dest.join("file").is_file());
+    // Without the option, both are replaced (moby's default).
+    let tar = tar_of(&[E::file("dir", b"f"), E::new("file/", EntryType::Directory)]);
+    extract_into(&s, &tar, Default::default()).unwrap();
+    assert!(s.dest.join("dir").is_file() && s.dest.join("file").is_dir());
+}
+
+#[test]
+fn extract_refuses_hostile_entries() {
+    let s = scratch();
+    let hostile: Vec<Vec<u8>> = vec![
+        tar_of(&[E::file("../escape", b"x")]),
+        tar_of(&[E::file("a/../../escape", b"x")]),
+        tar_of(&[E::link("out", EntryType::Symlink, "../outside")]),
+        tar_of(&[E::link("sub/out", EntryType::Symlink, "../../outside")]),
+        tar_of(&[E::link("hl", EntryType::Link, "../outside/x")]),
+    ];
+    for tar in &hostile {
+        expect_unsafe(extract_into(&s, tar, Default::default()));
+    }
+    // An absolute symlink is relative to the container root: allowed, but
+    // never written through.
+    let tar = tar_of(&[
+        E::link("abs", EntryType::Symlink, "/"),
+        E::file("abs/escape", b"x"),
+    ]);
+    let msg = expect_unsafe(extract_into(&s, &tar, Default::default()));
+    assert!(msg.contains("through a symlink"), "{msg}");
+    // Absolute names land inside the destination.
+    extract_into(
+        &s,
+        &tar_of(&[E::file("/abs-name", b"x")]),
+        Default::default(),
+    )
+    .unwrap();
+    assert!(s.dest.join("abs-name").is_file());
+    s.assert_contained();
+}
+
+#[test]
+fn extract_chowns_when_asked() {
+    require_root!();
+    let s = scratch();
+    let opts = super::ExtractOptions {
+        no_overwrite_dir_non_dir: false,
+        chown: Some((1234, 5678)),
+    };
+    let tar = tar_of(&[
+        E::new("d/", EntryType::Directory).owner(1, 1),
+        E::file("d/f", b"x").owner(2, 2),
+    ]);
+    extract_into(&s, &tar, opts).unwrap();
+    for p in ["d", "d/f"] {
+        let m = fs::symlink_metadata(s.dest.join(p)).unwrap();
+        assert_eq!((m.uid(), m.gid()), (1234, 5678), "{p}");
+    }
+}
