@@ -3,6 +3,7 @@
 //! The pure, testable core of Berth's daemon, mirroring moby's `daemon/`
 //! package for the `create` path:
 //!
+//! - [`api`]: the Engine API backends over the daemon (what the router calls);
 //! - [`config`]: Docker's container `Config` and `HostConfig`, re-exported
 //!   from `berth_api::types::container` (where the Engine API models live),
 //!   and their decoders with errors mapped to [`DaemonError`];
@@ -28,6 +29,7 @@
 //!
 //! Test alone: `cargo test -p berth-daemon`.
 
+pub mod api;
 pub mod config;
 pub mod daemon;
 pub mod detach_keys;
