@@ -15,6 +15,7 @@ use futures_util::Stream;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::ApiError;
+use crate::types::container::PathStat;
 use crate::types::container::{
     AttachOptions, Change, ContainerCreateRequest, ContainerInspectResponse, ContainerSummary,
     CreateResponse, ListOptions, LogsOptions, PruneReport, RemoveOptions, StatsOptions,
@@ -153,6 +154,35 @@ pub trait ContainerBackend: Send + Sync {
 
     /// `POST /containers/prune?filters=`.
     async fn prune(&self, filters: Filters) -> Result<PruneReport, ApiError>;
+
+    /// `HEAD /containers/{name}/archive?path=`: the stat of a path.
+    async fn archive_stat(&self, name: &str, path: &str) -> Result<PathStat, ApiError>;
+
+    /// `GET /containers/{name}/archive?path=`: the stat and a tar of it.
+    async fn archive_get(&self, name: &str, path: &str)
+        -> Result<(PathStat, ByteStream), ApiError>;
+
+    /// `PUT /containers/{name}/archive?path=`: extracts the tar `body`
+    /// into the directory `path`.
+    async fn archive_put(
+        &self,
+        name: &str,
+        path: &str,
+        options: ArchivePutOptions,
+        body: ByteStream,
+    ) -> Result<(), ApiError>;
+
+    /// `GET /containers/{name}/export`: a tar of the whole filesystem.
+    async fn export(&self, name: &str) -> Result<ByteStream, ApiError>;
+}
+
+/// The query of `PUT /containers/{name}/archive`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ArchivePutOptions {
+    /// Refuse to replace a directory with a non-directory or the reverse.
+    pub no_overwrite_dir_non_dir: bool,
+    /// Give extracted files the container user's owner.
+    pub copy_uid_gid: bool,
 }
 
 /// The exec endpoints (moby `router/container` `execBackend`).

@@ -11,14 +11,15 @@ use axum::routing::{delete, get, post};
 use axum::Router;
 use futures_util::StreamExt;
 
+use super::backend::{ArchivePutOptions, ByteStream};
 use super::error::HttpError;
 use super::request::{read_json, read_json_default, Query};
-use super::{json_line, json_response, ApiError, Backends};
+use super::{hijack, json_line, json_response, ApiError, Backends};
 use crate::types::container::{
-    decode_create_request, ListOptions, LogsOptions, RemoveOptions, StatsOptions, StopOptions,
-    WaitCondition,
+    decode_create_request, AttachOptions, ListOptions, LogsOptions, PathStat, RemoveOptions,
+    StatsOptions, StopOptions, WaitCondition, PATH_STAT_HEADER,
 };
-use crate::types::exec::ExecConfig;
+use crate::types::exec::{ExecConfig, ExecStartConfig};
 use crate::types::IdResponse;
 
 type Reply = Result<Response, HttpError>;
@@ -46,6 +47,13 @@ pub(crate) fn routes() -> Router<Backends> {
         .route("/containers/{name}/stats", get(stats))
         .route("/containers/{name}/exec", post(exec_create))
         .route("/exec/{id}/json", get(exec_inspect))
+        .route("/exec/{id}/start", post(exec_start))
+        .route("/containers/{name}/attach", post(attach))
+        .route(
+            "/containers/{name}/archive",
+            get(archive_get).head(archive_stat).put(archive_put),
+        )
+        .route("/containers/{name}/export", get(export))
         .route("/exec/{id}/resize", post(exec_resize))
 }
 
@@ -327,4 +335,132 @@ async fn exec_resize(
     let (h, w) = size(&q)?;
     b.exec.exec_resize(&id, h, w).await?;
     Ok(StatusCode::OK.into_response())
+}
+
+/// `POST /containers/{name}/attach?stream=&stdin=&stdout=&stderr=&logs=&detachKeys=`:
+/// hijacks the connection (101) when the client asks to upgrade.
+async fn attach(
+    State(b): State<Backends>,
+    Path(name): Path<String>,
+    RawQuery(q): RawQuery,
+    req: axum::extract::Request,
+) -> Reply {
+    let q = Query::parse(q.as_deref())?;
+    let options = AttachOptions {
+        stdin: q.bool("stdin"),
+        stdout: q.bool("stdout"),
+        stderr: q.bool("stderr"),
+        logs: q.bool("logs"),
+        stream: q.bool("stream"),
+        detach_keys: q.get("detachKeys").to_string(),
+    };
+    let (mut parts, _) = req.into_parts();
+    let upgrade = take_upgrade(&mut parts);
+    let streams = b.container.attach(&name, options).await?;
+    Ok(hijack::respond(upgrade, streams))
+}
+
+/// The connection upgrade of a request that asked for one.
+fn take_upgrade(parts: &mut axum::http::request::Parts) -> Option<hyper::upgrade::OnUpgrade> {
+    if !hijack::wants_upgrade(&parts.headers) {
+        return None;
+    }
+    parts.extensions.remove::<hyper::upgrade::OnUpgrade>()
+}
+
+/// `POST /exec/{id}/start`: 200 with nothing for a detached start, else
+/// the hijacked stream.
+async fn exec_start(
+    State(b): State<Backends>,
+    Path(id): Path<String>,
+    req: axum::extract::Request,
+) -> Reply {
+    let (mut parts, body) = req.into_parts();
+    let upgrade = take_upgrade(&mut parts);
+    let config: ExecStartConfig = read_json_default(&parts.headers, body).await?;
+    match b.exec.exec_start(&id, config).await? {
+        None => Ok(StatusCode::OK.into_response()),
+        Some(streams) => Ok(hijack::respond(upgrade, streams)),
+    }
+}
+
+fn archive_path(q: &Query) -> Result<String, HttpError> {
+    match q.get("path") {
+        "" => Err(ApiError::invalid("path is required").into()),
+        p => Ok(p.to_string()),
+    }
+}
+
+fn stat_header(stat: &PathStat) -> Result<HeaderValue, HttpError> {
+    use base64::Engine;
+    let json = serde_json::to_vec(stat)
+        .map_err(|e| ApiError::system(format!("encoding the path stat: {e}")))?;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(json);
+    HeaderValue::from_str(&encoded)
+        .map_err(|e| ApiError::system(format!("encoding the path stat: {e}")).into())
+}
+
+fn tar_response(stream: ByteStream) -> Response {
+    let body = stream.map(|r| r.map_err(std::io::Error::other));
+    let mut r = Response::new(Body::from_stream(body));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/x-tar"),
+    );
+    r
+}
+
+/// `HEAD /containers/{name}/archive?path=`: the stat, in a header.
+async fn archive_stat(
+    State(b): State<Backends>,
+    Path(name): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Reply {
+    let q = Query::parse(q.as_deref())?;
+    let stat = b.container.archive_stat(&name, &archive_path(&q)?).await?;
+    let mut r = StatusCode::OK.into_response();
+    r.headers_mut()
+        .insert(PATH_STAT_HEADER, stat_header(&stat)?);
+    Ok(r)
+}
+
+/// `GET /containers/{name}/archive?path=`: a tar, with the stat header.
+async fn archive_get(
+    State(b): State<Backends>,
+    Path(name): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Reply {
+    let q = Query::parse(q.as_deref())?;
+    let (stat, stream) = b.container.archive_get(&name, &archive_path(&q)?).await?;
+    let mut r = tar_response(stream);
+    r.headers_mut()
+        .insert(PATH_STAT_HEADER, stat_header(&stat)?);
+    Ok(r)
+}
+
+/// `PUT /containers/{name}/archive?path=&noOverwriteDirNonDir=&copyUIDGID=`.
+async fn archive_put(
+    State(b): State<Backends>,
+    Path(name): Path<String>,
+    RawQuery(q): RawQuery,
+    body: Body,
+) -> Reply {
+    let q = Query::parse(q.as_deref())?;
+    let options = ArchivePutOptions {
+        no_overwrite_dir_non_dir: q.bool("noOverwriteDirNonDir"),
+        copy_uid_gid: q.bool("copyUIDGID"),
+    };
+    let stream: ByteStream = Box::pin(
+        body.into_data_stream()
+            .map(|r| r.map_err(|e| ApiError::invalid(format!("reading the archive: {e}")))),
+    );
+    b.container
+        .archive_put(&name, &archive_path(&q)?, options, stream)
+        .await?;
+    Ok(StatusCode::OK.into_response())
+}
+
+/// `GET /containers/{name}/export`.
+async fn export(State(b): State<Backends>, Path(name): Path<String>) -> Reply {
+    Ok(tar_response(b.container.export(&name).await?))
 }

@@ -22,6 +22,7 @@
 mod backend;
 mod container;
 mod error;
+mod hijack;
 mod request;
 mod system;
 mod version;
@@ -38,10 +39,11 @@ use axum::Router;
 use serde::Serialize;
 
 pub use backend::{
-    BoxStream, ByteStream, ContainerBackend, EventsOptions, ExecBackend, HijackedReader,
-    HijackedStreams, HijackedWriter, LogsStream, PendingWait, SystemBackend,
+    ArchivePutOptions, BoxStream, ByteStream, ContainerBackend, EventsOptions, ExecBackend,
+    HijackedReader, HijackedStreams, HijackedWriter, LogsStream, PendingWait, SystemBackend,
 };
 pub use error::ApiError;
+pub use hijack::{MULTIPLEXED_STREAM, RAW_STREAM};
 pub use request::MAX_JSON_BODY;
 pub use version::{compare_versions, RequestedVersion};
 

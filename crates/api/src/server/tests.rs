@@ -15,7 +15,7 @@ use tower::ServiceExt;
 use super::*;
 use crate::types::container::{
     AttachOptions, Change, ContainerCreateRequest, ContainerInspectResponse, ContainerSummary,
-    CreateResponse, ListOptions, LogsOptions, PruneReport, RemoveOptions, StatsOptions,
+    CreateResponse, ListOptions, LogsOptions, PathStat, PruneReport, RemoveOptions, StatsOptions,
     StatsSnapshot, StopOptions, TopResponse, WaitCondition, WaitResponse,
 };
 use crate::types::events::Message;
@@ -145,10 +145,18 @@ impl ContainerBackend for Fake {
     async fn attach(
         &self,
         name: &str,
-        _options: AttachOptions,
+        options: AttachOptions,
     ) -> Result<HijackedStreams, ApiError> {
         self.lookup(name)?;
-        Err(ApiError::system("not in this fake"))
+        self.record(format!(
+            "attach {name} stream={} keys={}",
+            options.stream, options.detach_keys
+        ));
+        Ok(HijackedStreams {
+            stdin: None,
+            output: Box::pin(std::io::Cursor::new(b"out\n".to_vec())),
+            tty: true,
+        })
     }
     async fn resize(&self, name: &str, height: u32, width: u32) -> Result<(), ApiError> {
         self.lookup(name)?;
@@ -198,6 +206,51 @@ impl ContainerBackend for Fake {
     async fn prune(&self, filters: Filters) -> Result<PruneReport, ApiError> {
         self.record(format!("prune until={:?}", filters.get("until")));
         Ok(PruneReport::default())
+    }
+    async fn archive_stat(&self, name: &str, path: &str) -> Result<PathStat, ApiError> {
+        self.lookup(name)?;
+        self.record(format!("stat {name} {path}"));
+        Ok(PathStat {
+            name: "hosts".into(),
+            size: 3,
+            ..PathStat::default()
+        })
+    }
+    async fn archive_get(
+        &self,
+        name: &str,
+        path: &str,
+    ) -> Result<(PathStat, ByteStream), ApiError> {
+        let stat = self.archive_stat(name, path).await?;
+        let body: ByteStream = Box::pin(futures_util::stream::iter([Ok(
+            bytes::Bytes::from_static(b"tar!"),
+        )]));
+        Ok((stat, body))
+    }
+    async fn archive_put(
+        &self,
+        name: &str,
+        path: &str,
+        options: ArchivePutOptions,
+        mut body: ByteStream,
+    ) -> Result<(), ApiError> {
+        use futures_util::StreamExt;
+        self.lookup(name)?;
+        let mut n = 0;
+        while let Some(chunk) = body.next().await {
+            n += chunk?.len();
+        }
+        self.record(format!(
+            "put {name} {path} {n} bytes nooverwrite={}",
+            options.no_overwrite_dir_non_dir
+        ));
+        Ok(())
+    }
+    async fn export(&self, name: &str) -> Result<ByteStream, ApiError> {
+        self.lookup(name)?;
+        Ok(Box::pin(futures_util::stream::iter([Ok(
+            bytes::Bytes::from_static(b"all"),
+        )])))
     }
 }
 
@@ -721,4 +774,67 @@ async fn streams_logs_stats_version() {
     let (status, _, out) = send(&app, req(Method::GET, "/version")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(json_of(&out)["ApiVersion"], API_VERSION);
+}
+
+#[tokio::test]
+async fn archive_routes_carry_the_stat_header_and_bodies() {
+    use base64::Engine;
+    let (fake, app) = app();
+    let (status, r, _) = send(
+        &app,
+        req(Method::HEAD, "/v1.44/containers/c1/archive?path=/etc/hosts"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let encoded = header(&r, "X-Docker-Container-Path-Stat").to_string();
+    let stat = json_of(
+        &base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .unwrap(),
+    );
+    assert_eq!(
+        (stat["name"].as_str(), stat["size"].as_i64()),
+        (Some("hosts"), Some(3))
+    );
+    let (_, r, body) = send(
+        &app,
+        req(Method::GET, "/containers/c1/archive?path=/etc/hosts"),
+    )
+    .await;
+    assert_eq!(header(&r, "content-type"), "application/x-tar");
+    assert_eq!(body, b"tar!");
+    let put = Request::builder()
+        .method(Method::PUT)
+        .uri("/containers/c1/archive?path=/tmp&noOverwriteDirNonDir=1")
+        .body(Body::from("12345"))
+        .unwrap();
+    assert_eq!(send(&app, put).await.0, StatusCode::OK);
+    let (status, _, _) = send(&app, req(Method::GET, "/containers/c1/archive")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _, _) = send(&app, req(Method::GET, "/containers/missing/export")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, _, body) = send(&app, req(Method::GET, "/containers/c1/export")).await;
+    assert_eq!(body, b"all");
+    assert!(fake
+        .calls()
+        .contains(&"put c1 /tmp 5 bytes nooverwrite=true".to_string()));
+}
+
+#[tokio::test]
+async fn attach_without_upgrade_streams_the_output() {
+    let (fake, app) = app();
+    let uri = "/containers/c1/attach?stream=1&stdout=1&detachKeys=ctrl-x";
+    let (status, r, body) = send(&app, req(Method::POST, uri)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(header(&r, "content-type"), RAW_STREAM);
+    assert_eq!(body, b"out\n");
+    assert!(fake
+        .calls()
+        .contains(&"attach c1 stream=true keys=ctrl-x".to_string()));
+    let (status, _, _) = send(
+        &app,
+        req(Method::POST, "/containers/missing/attach?stream=1"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }
