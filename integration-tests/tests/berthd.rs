@@ -1,5 +1,5 @@
 //! The `berthd` binary: dockerd's flags and config file, the pidfile lock,
-//! the API socket (answering 501 until the API lands), SIGHUP reload and a
+//! the API socket (`/_ping` over raw HTTP), SIGHUP reload and a
 //! clean SIGTERM shutdown.
 
 use std::fs;
@@ -73,15 +73,13 @@ fn berthd_serves_its_socket_holds_its_pidfile_and_shuts_down_cleanly() {
     );
 
     let mut s = UnixStream::connect(&sock).unwrap();
-    s.write_all(b"GET /_ping HTTP/1.1\r\nHost: berth\r\n\r\n")
+    s.write_all(b"GET /_ping HTTP/1.1\r\nHost: berth\r\nConnection: close\r\n\r\n")
         .unwrap();
     let mut answer = String::new();
     s.read_to_string(&mut answer).unwrap();
-    assert!(answer.starts_with("HTTP/1.1 501"), "{answer}");
-    assert!(
-        answer.contains("does not serve the Engine API yet"),
-        "{answer}"
-    );
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.to_ascii_lowercase().contains("api-version: "), "{answer}");
+    assert!(answer.ends_with("OK"), "{answer}");
 
     // A second daemon on the same pidfile is refused.
     let mut second = spawn(

@@ -8,6 +8,8 @@
 //!   rules (unknown fields ignored, `null` as the zero value, errors naming
 //!   the field). No server or async dependency, so clients and embedders
 //!   can use them alone.
+//! - [`stdcopy`]: Docker's multiplexed stream framing (logs and attach
+//!   without a TTY), for both ends.
 //! - `server` (feature `server`): the axum router of the Engine API and the
 //!   `*Backend` traits it calls, which the daemon implements.
 //!
@@ -17,4 +19,5 @@
 
 #[cfg(feature = "server")]
 pub mod server;
+pub mod stdcopy;
 pub mod types;

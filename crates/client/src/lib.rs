@@ -18,12 +18,12 @@
 mod client;
 pub mod error;
 pub mod host;
-pub mod stdcopy;
 pub mod stream;
 mod transport;
 pub mod version;
 
 pub use client::{Call, Client, Hijacked, Ping};
 pub use error::{ClientError, Result};
+pub use berth_api::stdcopy;
 pub use host::Host;
 pub use http::Method;

@@ -1,35 +1,89 @@
-//! The API listeners berthd opens for its `-H` addresses. Until the Engine
-//! API router exists (the API issue), every request is answered with a
-//! clear 501 JSON error rather than a hang or a fake success.
+//! The API listeners berthd opens for its `-H` addresses (unix sockets,
+//! TCP, and `fd://` sockets inherited from systemd socket activation), and
+//! serving the Engine API router on all of them.
 
+use std::os::fd::{FromRawFd, OwnedFd};
+
+use nix::sys::socket::SockaddrLike;
 use std::path::PathBuf;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, UnixListener};
 
 use crate::error::{DaemonError, Result};
 use crate::options::ListenAddr;
 
-/// The body every request gets for now.
-const NOT_IMPLEMENTED: &str =
-    "{\"message\":\"berthd does not serve the Engine API yet (it comes with the API issue)\"}";
+/// The first fd systemd passes (`SD_LISTEN_FDS_START`).
+const LISTEN_FDS_START: u32 = 3;
 
 /// One bound listener.
+#[derive(Debug)]
 pub enum Listener {
-    /// A unix socket (removed on drop of [`Listeners`]).
-    Unix(UnixListener, PathBuf),
+    /// A unix socket.
+    Unix(UnixListener),
     /// A TCP socket.
     Tcp(TcpListener),
 }
 
-/// Every bound listener.
-pub struct Listeners(Vec<Listener>);
+/// Every bound listener; unix socket files berthd created are removed on
+/// drop.
+#[derive(Debug)]
+pub struct Listeners {
+    listeners: Vec<Listener>,
+    created: Vec<PathBuf>,
+}
+
+/// The fds systemd passed this process (`LISTEN_PID` / `LISTEN_FDS`).
+fn activation_fds() -> Vec<u32> {
+    let ours = std::env::var("LISTEN_PID")
+        .ok()
+        .and_then(|p| p.parse::<u32>().ok())
+        == Some(std::process::id());
+    let n = std::env::var("LISTEN_FDS")
+        .ok()
+        .and_then(|n| n.parse::<u32>().ok())
+        .unwrap_or(0);
+    if ours {
+        (LISTEN_FDS_START..LISTEN_FDS_START + n).collect()
+    } else {
+        Vec::new()
+    }
+}
+
+/// Wraps inherited listening socket `fd` as the listener of its family.
+fn inherited(fd: u32) -> Result<Listener> {
+    let raw = fd as i32;
+    let family = nix::sys::socket::getsockname::<nix::sys::socket::SockaddrStorage>(raw)
+        .map_err(|e| DaemonError::invalid(format!("fd://{fd} is not a socket: {e}")))?
+        .family();
+    // SAFETY: systemd handed this process `fd` to own; nothing else in the
+    // process uses it, and it is taken exactly once here.
+    let owned = unsafe { OwnedFd::from_raw_fd(raw) };
+    let io = |e| DaemonError::io(format!("using fd://{fd}"), e);
+    match family {
+        Some(nix::sys::socket::AddressFamily::Unix) => {
+            let std = std::os::unix::net::UnixListener::from(owned);
+            std.set_nonblocking(true).map_err(io)?;
+            Ok(Listener::Unix(UnixListener::from_std(std).map_err(io)?))
+        }
+        Some(nix::sys::socket::AddressFamily::Inet | nix::sys::socket::AddressFamily::Inet6) => {
+            let std = std::net::TcpListener::from(owned);
+            std.set_nonblocking(true).map_err(io)?;
+            Ok(Listener::Tcp(TcpListener::from_std(std).map_err(io)?))
+        }
+        other => Err(DaemonError::invalid(format!(
+            "fd://{fd}: unsupported socket family {other:?}"
+        ))),
+    }
+}
 
 impl Listeners {
-    /// Binds every address; a unix socket is created mode 0660. `fd://` is
-    /// refused for now (socket activation comes with the API).
+    /// Binds every address; a unix socket is created mode 0660. `fd://`
+    /// takes every socket systemd passed, `fd://N` only fd N.
     pub async fn bind(addrs: &[ListenAddr]) -> Result<Listeners> {
-        let mut out = Vec::new();
+        let mut out = Listeners {
+            listeners: Vec::new(),
+            created: Vec::new(),
+        };
         for addr in addrs {
             match addr {
                 ListenAddr::Unix(path) => {
@@ -44,78 +98,64 @@ impl Listeners {
                     let l = UnixListener::bind(path).map_err(|e| {
                         DaemonError::io(format!("listening on {}", path.display()), e)
                     })?;
+                    out.created.push(path.clone());
                     use std::os::unix::fs::PermissionsExt;
                     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))
                         .map_err(|e| DaemonError::io(format!("chmod {}", path.display()), e))?;
-                    out.push(Listener::Unix(l, path.clone()));
+                    out.listeners.push(Listener::Unix(l));
                 }
                 ListenAddr::Tcp(a) => {
                     let l = TcpListener::bind(a)
                         .await
                         .map_err(|e| DaemonError::io(format!("listening on tcp://{a}"), e))?;
-                    out.push(Listener::Tcp(l));
+                    out.listeners.push(Listener::Tcp(l));
                 }
-                ListenAddr::Fd(_) => {
-                    return Err(DaemonError::invalid(
-                        "fd:// (socket activation) is not supported yet",
-                    ))
+                ListenAddr::Fd(which) => {
+                    let fds = activation_fds();
+                    let chosen: Vec<u32> = match which {
+                        None => fds.clone(),
+                        Some(n) => fds.iter().copied().filter(|f| f == n).collect(),
+                    };
+                    if chosen.is_empty() {
+                        return Err(DaemonError::invalid(match which {
+                            None => "fd://: no sockets were passed (LISTEN_FDS)".to_string(),
+                            Some(n) => format!("fd://{n}: not among the sockets passed (LISTEN_FDS)"),
+                        }));
+                    }
+                    for fd in chosen {
+                        out.listeners.push(inherited(fd)?);
+                    }
                 }
             }
         }
-        Ok(Listeners(out))
+        Ok(out)
     }
 
-    /// Serves every listener until the future is dropped.
-    pub async fn serve(&self) {
-        let tasks = self.0.iter().map(|l| async move {
-            loop {
-                match l {
-                    Listener::Unix(u, _) => {
-                        if let Ok((s, _)) = u.accept().await {
-                            tokio::spawn(answer(s));
-                        }
-                    }
-                    Listener::Tcp(t) => {
-                        if let Ok((s, _)) = t.accept().await {
-                            tokio::spawn(answer(s));
-                        }
+    /// Serves `app` on every listener until the future is dropped.
+    pub async fn serve(&mut self, app: axum::Router) {
+        let tasks: Vec<_> = std::mem::take(&mut self.listeners)
+            .into_iter()
+            .map(|l| {
+                let app = app.clone();
+                async move {
+                    let result = match l {
+                        Listener::Unix(u) => axum::serve(u, app).await,
+                        Listener::Tcp(t) => axum::serve(t, app).await,
+                    };
+                    if let Err(e) = result {
+                        tracing::error!(error = %e, "API listener failed");
                     }
                 }
-            }
-        });
+            })
+            .collect();
         futures_util::future::join_all(tasks).await;
     }
 }
 
 impl Drop for Listeners {
     fn drop(&mut self) {
-        for l in &self.0 {
-            if let Listener::Unix(_, path) = l {
-                let _ = std::fs::remove_file(path);
-            }
+        for path in &self.created {
+            let _ = std::fs::remove_file(path);
         }
     }
-}
-
-/// Reads the request head (bounded) and answers 501.
-async fn answer<S: AsyncReadExt + AsyncWriteExt + Unpin>(mut s: S) {
-    let mut buf = vec![0u8; 16 * 1024];
-    let mut n = 0;
-    while n < buf.len() {
-        match tokio::time::timeout(std::time::Duration::from_secs(5), s.read(&mut buf[n..])).await {
-            Ok(Ok(0)) | Ok(Err(_)) | Err(_) => break,
-            Ok(Ok(k)) => {
-                n += k;
-                if buf[..n].windows(4).any(|w| w == b"\r\n\r\n") {
-                    break;
-                }
-            }
-        }
-    }
-    let response = format!(
-        "HTTP/1.1 501 Not Implemented\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{NOT_IMPLEMENTED}",
-        NOT_IMPLEMENTED.len()
-    );
-    let _ = s.write_all(response.as_bytes()).await;
-    let _ = s.shutdown().await;
 }

@@ -3,9 +3,15 @@
 //! daemon's results into the API's types and its errors into `ApiError`s.
 //! One file per backend; the router stays in `berth-api`.
 
+mod container;
+mod exec;
+mod inspect;
+mod streams;
+mod system;
+
 use std::sync::Arc;
 
-use berth_api::server::ApiError;
+use berth_api::server::{ApiError, Backends};
 
 use crate::daemon::Daemon;
 
@@ -19,6 +25,11 @@ impl ApiBackend {
     /// Serves `daemon`.
     pub fn new(daemon: Arc<Daemon>) -> ApiBackend {
         ApiBackend { daemon }
+    }
+
+    /// The router's backends, all served by `daemon`.
+    pub fn backends(daemon: Arc<Daemon>) -> Backends {
+        Backends::from_one(Arc::new(ApiBackend::new(daemon)))
     }
 
     /// The daemon served.

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use berth_daemon::daemon::{Daemon, DaemonConfig};
+use berth_daemon::api::ApiBackend;
 use berth_daemon::listeners::Listeners;
 use berth_daemon::options::{read_config_file, DaemonOptions, FlagValues};
 use berth_daemon::pidfile::PidFile;
@@ -152,7 +153,7 @@ async fn run(
     .await
     .map_err(|e| e.to_string())?;
     tracing::info!(containers = daemon.list().len(), "daemon restored");
-    let listeners = Listeners::bind(&options.hosts)
+    let mut listeners = Listeners::bind(&options.hosts)
         .await
         .map_err(|e| e.to_string())?;
     tracing::info!(hosts = ?options.hosts, "API listen on");
@@ -161,7 +162,8 @@ async fn run(
     let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
     let mut hup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
     {
-        let serve = listeners.serve();
+        let app = berth_api::server::router(ApiBackend::backends(daemon.clone()));
+        let serve = listeners.serve(app);
         tokio::pin!(serve);
         loop {
             tokio::select! {

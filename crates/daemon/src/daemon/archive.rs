@@ -9,7 +9,6 @@
 //! only when the path ends in `/` or `/.`.
 
 use berth_image::unpack::{self, ExtractOptions, UnpackError};
-use serde::{Deserialize, Serialize};
 use tokio::io::AsyncRead;
 
 use crate::error::{DaemonError, Result};
@@ -20,35 +19,10 @@ use super::rootfs_mounts::RootfsLease;
 use super::tar_stream::{self, TarStream};
 use super::{Container, Daemon};
 
-/// `ContainerPathStat`: what `HEAD /containers/{id}/archive` returns
-/// (base64 JSON in `X-Docker-Container-Path-Stat`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PathStat {
-    /// The base name of the requested path (`/` for the root, `.` for a
-    /// path ending in `/.`).
-    pub name: String,
-    /// Size in bytes (as `lstat` reports it).
-    pub size: i64,
-    /// Go's `os.FileMode` bits (see [`container_fs::go_mode`]).
-    pub mode: u32,
-    /// Modification time, RFC 3339 as Go marshals a `time.Time`.
-    pub mtime: String,
-    /// For a symlink, its target fully resolved inside the container, as
-    /// an absolute path; empty otherwise.
-    #[serde(rename = "linkTarget")]
-    pub link_target: String,
-}
-
-/// Options of `PUT /containers/{id}/archive`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ArchivePutOptions {
-    /// `noOverwriteDirNonDir`: refuse to replace a directory with a
-    /// non-directory or the reverse.
-    pub no_overwrite_dir_non_dir: bool,
-    /// `copyUIDGID`: give every entry the container user's UID and GID
-    /// (`docker cp -a`).
-    pub copy_uid_gid: bool,
-}
+/// `ContainerPathStat` (what `HEAD /containers/{id}/archive` returns) and
+/// the options of `PUT /containers/{id}/archive`, as the API defines them.
+pub use berth_api::server::ArchivePutOptions;
+pub use berth_api::types::container::PathStat;
 
 /// A requested path, split as moby's `ResolvePath` splits it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -347,6 +347,24 @@ impl Daemon {
         Ok((Live::Pending(out_rx), sink))
     }
 
+    /// Resizes the container's TTY to `height` x `width` (moby's
+    /// `ContainerResize`). Not running: Conflict.
+    pub async fn resize(&self, reference: &str, height: u32, width: u32) -> Result<()> {
+        let container = self.get(reference)?;
+        let record = container.record();
+        if !record.state.running {
+            return Err(DaemonError::Conflict(format!(
+                "Container {} is not running",
+                record.id
+            )));
+        }
+        let clamp = |v: u32| u16::try_from(v).unwrap_or(u16::MAX);
+        self.shims
+            .resize(&record.id, None, clamp(width), clamp(height))
+            .await
+            .map_err(DaemonError::layer)
+    }
+
     /// Hands the shim to every client waiting for this start (called
     /// between the shim's create and start).
     pub(crate) async fn connect_pending_attaches(&self, container: &Container) {

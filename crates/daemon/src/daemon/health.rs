@@ -6,7 +6,6 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
 use crate::config::{Config, HealthConfig};
@@ -33,37 +32,7 @@ const DEFAULT_RETRIES: i64 = 3;
 /// (not part of the probe's own timeout, as in moby).
 const EXEC_START_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// `State.Health` of a container with a health check.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Health {
-    /// `starting`, `healthy` or `unhealthy`.
-    #[serde(rename = "Status")]
-    pub status: String,
-    /// Consecutive failed probes.
-    #[serde(rename = "FailingStreak")]
-    pub failing_streak: i64,
-    /// The last results, oldest first.
-    #[serde(rename = "Log", default)]
-    pub log: Vec<HealthcheckResult>,
-}
-
-/// One probe run (`HealthcheckResult`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HealthcheckResult {
-    /// When it started (RFC 3339).
-    #[serde(rename = "Start")]
-    pub start: String,
-    /// When it ended (RFC 3339).
-    #[serde(rename = "End")]
-    pub end: String,
-    /// 0 healthy; anything else (-1 for a probe that could not run or
-    /// timed out) is a failure.
-    #[serde(rename = "ExitCode")]
-    pub exit_code: i32,
-    /// Its stdout and stderr, at most 4 KiB.
-    #[serde(rename = "Output")]
-    pub output: String,
-}
+pub use berth_api::types::container::{Health, HealthcheckResult};
 
 /// The stop switch of a container's running monitor: dropping the sender
 /// stops it.
@@ -395,7 +364,7 @@ impl Daemon {
             Ok(code) => HealthcheckResult {
                 start,
                 end: now_rfc3339(),
-                exit_code: code,
+                exit_code: code.into(),
                 output: output.text(),
             },
             Err(e) => failed(start, e.to_string()),
@@ -444,7 +413,7 @@ mod tests {
         assert_eq!(probe_command(&Config::default()), None);
     }
 
-    fn result(code: i32) -> HealthcheckResult {
+    fn result(code: i64) -> HealthcheckResult {
         HealthcheckResult {
             exit_code: code,
             ..HealthcheckResult::default()
@@ -490,7 +459,7 @@ mod tests {
         for code in 0..8 {
             apply_result(&mut h, result(code), &t, Duration::ZERO);
         }
-        let codes: Vec<i32> = h.log.iter().map(|r| r.exit_code).collect();
+        let codes: Vec<i64> = h.log.iter().map(|r| r.exit_code).collect();
         assert_eq!(codes, vec![3, 4, 5, 6, 7]);
     }
 

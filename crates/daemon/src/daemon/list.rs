@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use crate::error::{DaemonError, Result};
-use crate::filters::Filters;
+use crate::filters::{FilterMatch, Filters};
 use crate::persist::ContainerRecord;
 
 use super::Daemon;
@@ -63,19 +63,19 @@ impl Daemon {
         f.validate(LIST_ACCEPTED_FILTERS)?;
         let mut all = options.all;
         for s in f.get("status") {
-            if !STATUSES.contains(&s) {
+            if !STATUSES.contains(&s.as_str()) {
                 return Err(invalid_filter("status", s));
             }
             all = true;
         }
         for h in f.get("health") {
-            if !HEALTHS.contains(&h) {
+            if !HEALTHS.contains(&h.as_str()) {
                 return Err(invalid_filter("health", h));
             }
         }
         let exited: Vec<i32> = f
             .get("exited")
-            .into_iter()
+            .iter()
             .map(|v| {
                 v.parse().map_err(|_| {
                     DaemonError::invalid(format!("strconv.Atoi: parsing {v:?}: invalid syntax"))
@@ -83,7 +83,7 @@ impl Daemon {
             })
             .collect::<Result<_>>()?;
         let only_one = |key: &str| -> Result<Option<String>> {
-            match f.get(key).as_slice() {
+            match f.get(key) {
                 [] => Ok(None),
                 [one] => Ok(Some(self.get(one)?.record().id)),
                 _ => Err(DaemonError::invalid(format!(
@@ -95,7 +95,7 @@ impl Daemon {
         let since = only_one("since")?;
         let ancestors: Option<HashSet<String>> = f.contains("ancestor").then(|| {
             f.get("ancestor")
-                .into_iter()
+                .iter()
                 .filter_map(|r| self.images.get_image(r).ok())
                 .map(|i| i.id.to_string())
                 .collect()

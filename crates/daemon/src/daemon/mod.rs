@@ -52,7 +52,7 @@ pub use health::{
     probe_command, Health, HealthcheckResult, HEALTH_HEALTHY, HEALTH_STARTING, HEALTH_UNHEALTHY,
 };
 pub use list::{ListOptions, LIST_ACCEPTED_FILTERS};
-pub use prune::{PruneFilters, PruneReport, PRUNE_ACCEPTED_FILTERS};
+pub use prune::{dir_size, PruneFilters, PruneReport, PRUNE_ACCEPTED_FILTERS};
 pub use signal::parse_signal;
 pub use state::{human_duration, now_rfc3339, State, ZERO_TIME};
 pub use stats::{

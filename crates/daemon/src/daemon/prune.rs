@@ -10,6 +10,7 @@ use std::time::SystemTime;
 
 use crate::error::{DaemonError, Result};
 use crate::events::{action, EventType, Message};
+use crate::filters::{self, FilterMatch, Filters};
 
 use super::Daemon;
 
@@ -20,7 +21,7 @@ pub const PRUNE_ACCEPTED_FILTERS: &[&str] = &["label", "label!", "until"];
 /// The `filters` of `POST /containers/prune`: key -> values.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PruneFilters {
-    fields: BTreeMap<String, Vec<String>>,
+    args: Filters,
 }
 
 impl PruneFilters {
@@ -33,47 +34,29 @@ impl PruneFilters {
     /// `{"label":{"a=b":true}}` or `{"label":["a=b"]}`; empty means none.
     /// Bad JSON is InvalidParameter.
     pub fn from_json(s: &str) -> Result<Self> {
-        let s = s.trim();
-        let mut f = PruneFilters::default();
-        if s.is_empty() {
-            return Ok(f);
-        }
-        if let Ok(map) = serde_json::from_str::<BTreeMap<String, BTreeMap<String, bool>>>(s) {
-            for (k, vals) in map {
-                let list = f.fields.entry(k).or_default();
-                list.extend(vals.into_iter().filter(|(_, on)| *on).map(|(v, _)| v));
-            }
-        } else {
-            let map: BTreeMap<String, Vec<String>> = serde_json::from_str(s)
-                .map_err(|e| DaemonError::invalid(format!("invalid filter: {e}")))?;
-            f.fields = map;
-        }
-        Ok(f)
+        Ok(PruneFilters {
+            args: filters::parse(s)?,
+        })
+    }
+
+    /// Wraps already parsed filters (the API's).
+    pub fn from_filters(args: Filters) -> Self {
+        PruneFilters { args }
     }
 
     /// Adds `key=value` (the CLI's `--filter key=value`).
     pub fn with(mut self, key: &str, value: &str) -> Self {
-        self.fields
-            .entry(key.to_string())
-            .or_default()
-            .push(value.to_string());
+        self.args.add(key, value);
         self
     }
 
     fn get(&self, key: &str) -> &[String] {
-        self.fields.get(key).map_or(&[], Vec::as_slice)
+        self.args.get(key)
     }
 
     /// InvalidParameter `invalid filter 'x'` for a key prune does not take.
     fn validate(&self) -> Result<()> {
-        match self
-            .fields
-            .keys()
-            .find(|k| !PRUNE_ACCEPTED_FILTERS.contains(&k.as_str()))
-        {
-            Some(k) => Err(DaemonError::invalid(format!("invalid filter '{k}'"))),
-            None => Ok(()),
-        }
+        self.args.validate(PRUNE_ACCEPTED_FILTERS)
     }
 
     /// `until` as a time (moby's `getUntilFromPruneFilters`).
@@ -88,26 +71,9 @@ impl PruneFilters {
     /// moby's `matchLabels`: every `label` matches and, when given, not
     /// every `label!` does.
     fn match_labels(&self, labels: Option<&BTreeMap<String, String>>) -> bool {
-        if !match_kv_list(self.get("label"), labels) {
-            return false;
-        }
-        let not = self.get("label!");
-        not.is_empty() || !match_kv_list(not, labels)
+        self.args.match_labels("label", labels)
+            && (!self.args.contains("label!") || !self.args.match_labels("label!", labels))
     }
-}
-
-/// moby's `Args.MatchKVList`: each `k` or `k=v` is in `labels`.
-fn match_kv_list(values: &[String], labels: Option<&BTreeMap<String, String>>) -> bool {
-    if values.is_empty() {
-        return true;
-    }
-    let Some(labels) = labels.filter(|l| !l.is_empty()) else {
-        return false;
-    };
-    values.iter().all(|v| match v.split_once('=') {
-        Some((k, v)) => labels.get(k).is_some_and(|l| l == v),
-        None => labels.contains_key(v.as_str()),
-    })
 }
 
 pub use berth_api::types::container::PruneReport;
@@ -156,7 +122,7 @@ impl Daemon {
 
 /// Bytes in the files under `dir`, each inode once (moby's
 /// `directory.Size`).
-fn dir_size(dir: &Path) -> u64 {
+pub fn dir_size(dir: &Path) -> u64 {
     let mut seen = HashSet::new();
     let mut total = 0;
     let mut stack = vec![dir.to_path_buf()];

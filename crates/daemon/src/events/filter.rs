@@ -5,7 +5,7 @@ use berth_image::reference::parse_normalized_named;
 
 use super::Message;
 use crate::error::Result;
-use crate::filters::Filters;
+use crate::filters::{self, FilterMatch, Filters};
 
 /// The filter keys `GET /events` accepts (moby's `acceptedEventFilterTags`).
 pub const ACCEPTED_FILTERS: &[&str] = &[
@@ -64,8 +64,15 @@ impl EventFilter {
     /// latter worded `invalid filter 'x'`.
     pub fn from_json(s: &str) -> Result<Self> {
         let f = EventFilter {
-            args: Filters::from_json(s)?,
+            args: filters::parse(s)?,
         };
+        f.validate()?;
+        Ok(f)
+    }
+
+    /// Wraps already parsed filters (the API's), validating the keys.
+    pub fn from_filters(args: Filters) -> Result<Self> {
+        let f = EventFilter { args };
         f.validate()?;
         Ok(f)
     }
@@ -73,7 +80,7 @@ impl EventFilter {
     /// Adds `key=value` (as the CLI's `--filter key=value`). Keys are not
     /// validated here; see [`EventFilter::validate`].
     pub fn add(&mut self, key: &str, value: &str) -> &mut Self {
-        self.args = std::mem::take(&mut self.args).with(key, value);
+        self.args.add(key, value);
         self
     }
 
@@ -96,7 +103,7 @@ impl EventFilter {
 
     /// The values given for `key`.
     pub fn get(&self, key: &str) -> impl Iterator<Item = &str> {
-        self.args.get(key).into_iter()
+        self.args.get(key).iter().map(String::as_str)
     }
 
     /// Whether `msg` passes every filter (moby's `Filter.Include`).
@@ -156,7 +163,7 @@ impl EventFilter {
         let (id_name, image_short) = (strip_tag(id), strip_tag(image_name));
         [id, image_name, id_name.as_str(), image_short.as_str()]
             .iter()
-            .any(|c| values.contains(c))
+            .any(|c| values.iter().any(|v| v == c))
     }
 
     /// `Args.MatchKVList` over the attributes: every `label` value `k` or
