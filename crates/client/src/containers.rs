@@ -127,14 +127,16 @@ impl Client {
             .await
     }
 
-    /// `GET /containers/{id}/json` as the daemon's JSON, every field kept
-    /// (what `inspect --format` runs templates over).
-    pub async fn container_inspect_raw(&self, id: &str, size: bool) -> Result<serde_json::Value> {
+    /// `GET /containers/{id}/json` as the daemon's bytes, every field and
+    /// its order kept (what `inspect` prints and runs templates over).
+    pub async fn container_inspect_raw(&self, id: &str, size: bool) -> Result<bytes::Bytes> {
         let mut call = Call::new(Method::GET, container_path(id, "/json"));
         if size {
             call = call.query("size", TRUE);
         }
-        self.json(call).await
+        ByteStream::new(self.send(call).await?.into_body())
+            .collect(MAX_BODY)
+            .await
     }
 
     /// `GET /containers/json?all=&limit=&size=&filters=`.

@@ -278,7 +278,8 @@ async fn container_queries() {
     let i = c.container_inspect("c1").await.unwrap();
     assert_eq!(i.name, "/web");
     assert_eq!(i.state.unwrap().exit_code, 3);
-    let raw = c.container_inspect_raw("c1", true).await.unwrap();
+    let raw: serde_json::Value =
+        serde_json::from_slice(&c.container_inspect_raw("c1", true).await.unwrap()).unwrap();
     assert_eq!(raw["Extra"], 1, "the raw form keeps unknown fields");
     assert_eq!(last(&log).uri, "/v1.49/containers/c1/json?size=1");
 
