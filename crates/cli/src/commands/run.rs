@@ -72,6 +72,8 @@ pub trait Engine {
     async fn start(&self, id: &str) -> Result<(), ClientError>;
     /// `POST /containers/{id}/resize`.
     async fn resize(&self, id: &str, height: u32, width: u32) -> Result<(), ClientError>;
+    /// `POST /containers/{id}/kill?signal=` (the signal proxy).
+    async fn kill(&self, id: &str, signal: &str) -> Result<(), ClientError>;
 }
 
 impl Engine for Client {
@@ -110,6 +112,10 @@ impl Engine for Client {
 
     async fn resize(&self, id: &str, height: u32, width: u32) -> Result<(), ClientError> {
         self.container_resize(id, height, width).await
+    }
+
+    async fn kill(&self, id: &str, signal: &str) -> Result<(), ClientError> {
+        self.container_kill(id, Some(signal)).await
     }
 }
 
@@ -243,20 +249,74 @@ pub async fn create<E: Engine>(
 }
 
 /// Keeps the container's TTY the size of ours: at once and on `SIGWINCH`.
+/// Never returns (the caller drops it when the streams end).
 async fn monitor_size<E: Engine>(engine: &E, id: &str) {
     if let Some((h, w)) = terminal_size() {
         let _ = engine.resize(id, h as u32, w as u32).await;
     }
-    let Ok(mut winch) =
+    if let Ok(mut winch) =
         tokio::signal::unix::signal(tokio::signal::unix::SignalKind::window_change())
-    else {
-        return std::future::pending().await;
-    };
-    while winch.recv().await.is_some() {
-        if let Some((h, w)) = terminal_size() {
-            let _ = engine.resize(id, h as u32, w as u32).await;
+    {
+        while winch.recv().await.is_some() {
+            if let Some((h, w)) = terminal_size() {
+                let _ = engine.resize(id, h as u32, w as u32).await;
+            }
         }
     }
+    std::future::pending().await
+}
+
+/// The signals `--sig-proxy` forwards (docker/cli `ForwardAllSignals`
+/// minus the ones a terminal session needs for itself).
+const PROXIED: [(i32, &str); 6] = [
+    (2, "SIGINT"),
+    (15, "SIGTERM"),
+    (1, "SIGHUP"),
+    (3, "SIGQUIT"),
+    (10, "SIGUSR1"),
+    (12, "SIGUSR2"),
+];
+
+/// Forwards the signals this process receives to the container. Never
+/// returns.
+async fn proxy_signals<E: Engine>(engine: &E, id: &str) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<&'static str>();
+    for (num, name) in PROXIED {
+        if let Ok(mut s) = signal(SignalKind::from_raw(num)) {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                while s.recv().await.is_some() {
+                    if tx.send(name).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    }
+    drop(tx);
+    while let Some(name) = rx.recv().await {
+        let _ = engine.kill(id, name).await;
+    }
+    std::future::pending().await
+}
+
+/// What runs beside the stream pump: the terminal size monitor (`-t` on a
+/// terminal) and the signal proxy (`--sig-proxy` without `-t`).
+async fn beside_streams<E: Engine>(engine: &E, id: &str, resize: bool, proxy: bool) {
+    let size = async {
+        if resize {
+            monitor_size(engine, id).await
+        }
+        std::future::pending::<()>().await
+    };
+    let signals = async {
+        if proxy {
+            proxy_signals(engine, id).await
+        }
+        std::future::pending::<()>().await
+    };
+    tokio::join!(size, signals);
 }
 
 /// `run`: the container's exit status, or Docker's 125/126/127.
@@ -334,13 +394,11 @@ pub async fn run<E: Engine>(engine: &E, args: &RunArgs, io: &mut Stdio, cwd: &Pa
     let escape = tty.then_some(escape);
     let pumped = {
         let streams = pump(conn, stdin, &mut io.stdout, &mut io.stderr, tty, escape);
-        if tty && io.stdout_tty {
-            tokio::select! {
-                r = streams => r,
-                _ = monitor_size(engine, &id) => unreachable!("the size monitor runs until cancelled"),
-            }
-        } else {
-            streams.await
+        let resize = tty && io.stdout_tty;
+        let proxy = args.sig_proxy && !tty;
+        tokio::select! {
+            r = streams => r,
+            _ = beside_streams(engine, &id, resize, proxy) => unreachable!("runs until cancelled"),
         }
     };
     drop(raw);

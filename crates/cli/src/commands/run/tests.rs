@@ -127,6 +127,11 @@ impl Engine for Fake {
         self.calls.borrow_mut().push(format!("resize {id} {h} {w}"));
         Ok(())
     }
+
+    async fn kill(&self, id: &str, signal: &str) -> Result<(), ClientError> {
+        self.calls.borrow_mut().push(format!("kill {id} {signal}"));
+        Ok(())
+    }
 }
 
 #[derive(Clone, Default)]
