@@ -1,11 +1,33 @@
 //! # berth-cli
 //!
-//! The `berth` command line: Docker's commands, flags and output shapes over
-//! the Engine API (docker/cli), through [`berth_client`].
+//! The `berth` command line (docker/cli): Docker's commands, flags, output
+//! shapes and exit codes over the Engine API, through [`berth_client`].
 //!
-//! - [`format`]: `--format` Go templates over JSON values, Docker's aligned
-//!   tables, go-units sizes and durations.
+//! What it owns:
 //!
-//! Test alone: `cargo test -p berth-cli`.
+//! - [`cli`]: the clap grammar (`run`, `create`, `start`, `stop`,
+//!   `restart`, `kill`, `rm`, `wait`, `pause`, `unpause`, `rename`,
+//!   `logs`, `exec`, `attach`, `top`, `inspect`, `ps`, `port`, `stats`,
+//!   `version`, `info`, `events`, `container ...`, `system ...`);
+//! - [`opts`]: the `run`/`create` flags and their conversion into the
+//!   create request, as docker/cli's `opts` parses them;
+//! - [`commands`]: the commands; [`commands::run`] holds the `run` flow
+//!   behind the [`commands::run::Engine`] seam (the client, or a fake);
+//! - [`stdio`]: hijacked stream pumping, detach keys, raw terminal;
+//! - [`progress`]: pull progress display; [`reference`]: image references;
+//! - [`errors`]: exit statuses (1, 125, 126, 127, the container's own);
+//! - [`format`]: `--format` Go templates, Docker's tables, go-units sizes;
+//!   [`timefmt`]: `--since`/`--until` and event times.
+//!
+//! Test alone: `cargo test -p berth-cli` (unit tests over fakes at the
+//! seams; `tests/cli.rs` runs the built binary against no daemon).
 
+pub mod cli;
+pub mod commands;
+pub mod errors;
 pub mod format;
+pub mod opts;
+pub mod progress;
+pub mod reference;
+pub mod stdio;
+pub mod timefmt;

@@ -105,8 +105,8 @@ impl Call {
     }
 }
 
-/// Percent-encodes a query component.
-fn encode(s: &str) -> String {
+/// Percent-encodes a query component or a path segment.
+pub(crate) fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
@@ -253,10 +253,12 @@ impl Client {
     }
 }
 
-/// Turns an error status into [`ClientError::Api`].
+/// Turns an error status (400 and above, as Docker's client judges) into
+/// [`ClientError::Api`]; `304 Not Modified` (start a running container,
+/// stop a stopped one) is not an error.
 async fn check(resp: Response<Incoming>) -> Result<Response<Incoming>> {
     let status = resp.status();
-    if status.is_success() || status == StatusCode::SWITCHING_PROTOCOLS {
+    if status.as_u16() < 400 {
         return Ok(resp);
     }
     let body = ByteStream::new(resp.into_body())

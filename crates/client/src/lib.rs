@@ -10,20 +10,39 @@
 //!   [`ClientError::Api`] (classified by `berth_errdefs` kind), JSON
 //!   bodies, and hijacked connections for attach and exec;
 //! - [`stream`]: bodies as raw chunks, newline-delimited JSON messages, or
-//!   demultiplexed container output ([`stdcopy`]).
+//!   demultiplexed container output ([`stdcopy`]);
+//! - typed endpoints as `Client` methods, named after docker/cli's client:
+//!   containers (`container_create`, `container_start`, `container_stop`,
+//!   `container_restart`, `container_kill`, `container_wait` /
+//!   `container_wait_begin` ([`Waiter`]), `container_remove`,
+//!   `container_inspect`, `container_list`, `container_logs`,
+//!   `container_attach`, `container_resize`, `container_pause`,
+//!   `container_unpause`, `container_rename`, `container_top`,
+//!   `container_stats`, `containers_prune`), exec (`exec_create`,
+//!   `exec_start_attached`, `exec_start_detached`, `exec_inspect`,
+//!   `exec_resize`), system (`ping`, `version`, `info`, `events` with
+//!   [`EventsOptions`]) and `image_create` (pull progress).
+//!
+//! Request and answer bodies are `berth_api::types` models.
 //!
 //! Test alone: `cargo test -p berth-client` (a local HTTP server on a unix
 //! socket plays the daemon).
 
 mod client;
+mod containers;
 pub mod error;
+mod exec;
 pub mod host;
+mod images;
 pub mod stream;
+mod system;
 mod transport;
 pub mod version;
 
-pub use client::{Call, Client, Hijacked, Ping};
-pub use error::{ClientError, Result};
 pub use berth_api::stdcopy;
+pub use client::{Call, Client, Hijacked, Ping};
+pub use containers::Waiter;
+pub use error::{ClientError, Result};
 pub use host::Host;
 pub use http::Method;
+pub use system::EventsOptions;

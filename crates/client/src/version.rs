@@ -1,8 +1,8 @@
 //! Engine API versions (`1.44`) and the negotiation a Docker client does:
 //! use the daemon's version when it is older than the client's own.
 
-/// The newest API version this client speaks.
-pub const MAX_API_VERSION: &str = "1.44";
+/// The newest API version this client speaks: the one `berth-api` models.
+pub const MAX_API_VERSION: &str = berth_api::types::system::API_VERSION;
 /// The version assumed when a daemon does not say (Docker's fallback).
 pub const FALLBACK_API_VERSION: &str = "1.24";
 

@@ -10,6 +10,11 @@ const PADDING: usize = 3;
 
 /// Aligns tab-separated `text` (lines ending in `\n`).
 pub fn align(text: &str) -> String {
+    align_min(text, MIN_WIDTH)
+}
+
+/// Aligns with another minimum column width (`docker top` uses 20).
+pub fn align_min(text: &str, min_width: usize) -> String {
     let lines: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
     let columns = lines
         .iter()
@@ -23,7 +28,7 @@ pub fn align(text: &str) -> String {
         }
     }
     for w in &mut widths {
-        *w = (*w + PADDING).max(MIN_WIDTH);
+        *w = (*w + PADDING).max(min_width);
     }
     let mut out = String::with_capacity(text.len() * 2);
     for line in &lines {
