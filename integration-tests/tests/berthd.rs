@@ -78,7 +78,10 @@ fn berthd_serves_its_socket_holds_its_pidfile_and_shuts_down_cleanly() {
     let mut answer = String::new();
     s.read_to_string(&mut answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    assert!(answer.to_ascii_lowercase().contains("api-version: "), "{answer}");
+    assert!(
+        answer.to_ascii_lowercase().contains("api-version: "),
+        "{answer}"
+    );
     assert!(answer.ends_with("OK"), "{answer}");
 
     // A second daemon on the same pidfile is refused.

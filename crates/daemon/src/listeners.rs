@@ -119,7 +119,9 @@ impl Listeners {
                     if chosen.is_empty() {
                         return Err(DaemonError::invalid(match which {
                             None => "fd://: no sockets were passed (LISTEN_FDS)".to_string(),
-                            Some(n) => format!("fd://{n}: not among the sockets passed (LISTEN_FDS)"),
+                            Some(n) => {
+                                format!("fd://{n}: not among the sockets passed (LISTEN_FDS)")
+                            }
                         }));
                     }
                     for fd in chosen {

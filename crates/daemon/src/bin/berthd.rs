@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use berth_daemon::daemon::{Daemon, DaemonConfig};
 use berth_daemon::api::ApiBackend;
+use berth_daemon::daemon::{Daemon, DaemonConfig};
 use berth_daemon::listeners::Listeners;
 use berth_daemon::options::{read_config_file, DaemonOptions, FlagValues};
 use berth_daemon::pidfile::PidFile;
