@@ -22,6 +22,7 @@
 mod backend;
 mod container;
 mod error;
+mod image;
 mod request;
 mod system;
 mod version;
@@ -42,6 +43,7 @@ pub use backend::{
     HijackedStreams, HijackedWriter, LogsStream, PendingWait, SystemBackend,
 };
 pub use error::ApiError;
+pub use image::{ImageBackend, JsonMessageStream};
 pub use request::MAX_JSON_BODY;
 pub use version::{compare_versions, RequestedVersion};
 
@@ -54,18 +56,21 @@ pub struct Backends {
     pub exec: Arc<dyn ExecBackend>,
     /// Ping, version, info, events.
     pub system: Arc<dyn SystemBackend>,
+    /// The image endpoints.
+    pub image: Arc<dyn ImageBackend>,
 }
 
 impl Backends {
-    /// All three from one value implementing every backend trait (the
+    /// All of them from one value implementing every backend trait (the
     /// daemon's adapter, or a test fake).
     pub fn from_one<B>(backend: Arc<B>) -> Self
     where
-        B: ContainerBackend + ExecBackend + SystemBackend + 'static,
+        B: ContainerBackend + ExecBackend + SystemBackend + ImageBackend + 'static,
     {
         Backends {
             container: backend.clone(),
             exec: backend.clone(),
+            image: backend.clone(),
             system: backend,
         }
     }
@@ -83,6 +88,7 @@ pub fn router(backends: Backends) -> Router {
     let routes: Router = Router::new()
         .merge(system::routes())
         .merge(container::routes())
+        .merge(image::routes())
         .route_layer(axum::middleware::from_fn(version::check))
         .fallback(not_found)
         .with_state(backends);
