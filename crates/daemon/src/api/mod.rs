@@ -3,6 +3,8 @@
 //! daemon's results into the API's types and its errors into `ApiError`s.
 //! One file per backend; the router stays in `berth-api`.
 
+mod images;
+
 use std::sync::Arc;
 
 use berth_api::server::ApiError;
