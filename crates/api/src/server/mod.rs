@@ -1,6 +1,7 @@
 //! The Engine API server (moby `api/server`), behind the `server` feature:
 //! [`router`] builds the axum [`Router`] over the [`Backends`] the daemon
-//! implements ([`ContainerBackend`], [`ExecBackend`], [`SystemBackend`]).
+//! implements ([`ContainerBackend`], [`ExecBackend`], [`SystemBackend`],
+//! [`ImageBackend`]).
 //!
 //! - Every route answers with and without a `/v1.NN` prefix; a version
 //!   above [`API_VERSION`] or below [`MIN_API_VERSION`] is a 400 with
@@ -13,8 +14,8 @@
 //!   an unknown route is 404 `{"message":"page not found"}`.
 //!
 //! Not served yet: `attach`, `exec/{id}/start` (hijacked streams; the
-//! backend methods are there), archive, export, update, commit, images,
-//! networks, volumes.
+//! backend methods are there), archive, export, update, commit, image
+//! push/search/import, networks, volumes.
 //!
 //! [`API_VERSION`]: crate::types::system::API_VERSION
 //! [`MIN_API_VERSION`]: crate::types::system::MIN_API_VERSION
