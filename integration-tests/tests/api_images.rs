@@ -253,7 +253,7 @@ fn image_endpoints_over_a_real_daemon() {
             .await
             .unwrap();
         assert_eq!(only.len(), 1, "{only:?}");
-        assert_eq!(only[0].repo_tags, [tagged.clone()]);
+        assert_eq!(only[0].repo_tags, vec![tagged.clone()]);
         let bad = client
             .json::<Vec<ImageSummary>>(
                 Call::new(Method::GET, "/images/json").query("filters", filters("colour", "red")),
@@ -270,7 +270,7 @@ fn image_endpoints_over_a_real_daemon() {
             .unwrap();
         let id = inspect.id.clone();
         assert!(id.starts_with("sha256:"), "{id}");
-        assert_eq!(inspect.repo_tags, [tagged.clone()]);
+        assert_eq!(inspect.repo_tags, vec![tagged.clone()]);
         assert_eq!(inspect.graph_driver.name, "overlay2");
         // ... and by a short ID.
         let by_id: ImageInspect = client
@@ -407,8 +407,8 @@ fn image_endpoints_over_a_real_daemon() {
             .await
             .unwrap();
         assert_eq!(
-            dangling.iter().map(|i| i.id.clone()).collect::<Vec<_>>(),
-            [id.clone()]
+            dangling.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
+            [id.as_str()]
         );
         let report: ImagePruneReport = client
             .json(Call::new(Method::POST, "/images/prune"))

@@ -122,12 +122,6 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// What a pull task sends: a line, or the end.
-enum PullItem {
-    Line(Result<JsonMessage, ApiError>),
-    Done,
-}
-
 /// Runs `f` on the blocking pool.
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
@@ -372,24 +366,23 @@ impl ImageBackend for ApiBackend {
         let progress = {
             let tx = tx.clone();
             Progress::new(move |e| {
-                let _ = tx.send(PullItem::Line(Ok(pull_message(e))));
+                let _ = tx.send(Some(Ok(pull_message(e))));
             })
         };
         let daemon = self.daemon().clone();
         let task = tokio::spawn(async move {
             let result = daemon.pull_image(&reference, pull_options, progress).await;
             if let Err(e) = result {
-                let _ = tx.send(PullItem::Line(Err(api_error(e))));
+                let _ = tx.send(Some(Err(api_error(e))));
             }
-            // An explicit end: the progress sink may outlive the pull.
-            let _ = tx.send(PullItem::Done);
+            // An explicit end (`None`): the progress sink, and with it a
+            // sender, may outlive the pull.
+            let _ = tx.send(None);
         });
         let guard = AbortOnDrop(task.abort_handle());
         let lines = futures_util::stream::unfold((rx, guard), |(mut rx, guard)| async move {
-            match rx.recv().await {
-                Some(PullItem::Line(line)) => Some((line, (rx, guard))),
-                Some(PullItem::Done) | None => None,
-            }
+            let line = rx.recv().await.flatten()?;
+            Some((line, (rx, guard)))
         });
         Ok(Box::pin(lines))
     }
