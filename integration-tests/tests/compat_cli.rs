@@ -100,8 +100,7 @@ fn cli(bin: &Path, sock: &Path, args: &[&str], stdin: &[u8]) -> Output {
         let mut i = child.stdin.take().unwrap();
         i.write_all(stdin).unwrap();
     }
-    let out = wait_timeout(child, Duration::from_secs(60));
-    out
+    wait_timeout(child, Duration::from_secs(60))
 }
 
 fn wait_timeout(mut child: Child, limit: Duration) -> Output {

@@ -1,6 +1,7 @@
 //! The Engine API server (moby `api/server`), behind the `server` feature:
 //! [`router`] builds the axum [`Router`] over the [`Backends`] the daemon
-//! implements ([`ContainerBackend`], [`ExecBackend`], [`SystemBackend`]).
+//! implements ([`ContainerBackend`], [`ExecBackend`], [`SystemBackend`],
+//! [`ImageBackend`]).
 //!
 //! - Every route answers with and without a `/v1.NN` prefix; a version
 //!   above [`API_VERSION`] or below [`MIN_API_VERSION`] is a 400 with
@@ -13,8 +14,8 @@
 //!   an unknown route is 404 `{"message":"page not found"}`.
 //!
 //! Not served yet: `attach`, `exec/{id}/start` (hijacked streams; the
-//! backend methods are there), archive, export, update, commit, images,
-//! networks, volumes.
+//! backend methods are there), archive, export, update, commit, image
+//! push/search/import, networks, volumes.
 //!
 //! [`API_VERSION`]: crate::types::system::API_VERSION
 //! [`MIN_API_VERSION`]: crate::types::system::MIN_API_VERSION
@@ -23,6 +24,7 @@ mod backend;
 mod container;
 mod error;
 mod hijack;
+mod image;
 mod request;
 mod system;
 mod version;
@@ -44,6 +46,7 @@ pub use backend::{
 };
 pub use error::ApiError;
 pub use hijack::{MULTIPLEXED_STREAM, RAW_STREAM};
+pub use image::{ImageBackend, JsonMessageStream};
 pub use request::MAX_JSON_BODY;
 pub use version::{compare_versions, RequestedVersion};
 
@@ -56,18 +59,21 @@ pub struct Backends {
     pub exec: Arc<dyn ExecBackend>,
     /// Ping, version, info, events.
     pub system: Arc<dyn SystemBackend>,
+    /// The image endpoints.
+    pub image: Arc<dyn ImageBackend>,
 }
 
 impl Backends {
-    /// All three from one value implementing every backend trait (the
+    /// All of them from one value implementing every backend trait (the
     /// daemon's adapter, or a test fake).
     pub fn from_one<B>(backend: Arc<B>) -> Self
     where
-        B: ContainerBackend + ExecBackend + SystemBackend + 'static,
+        B: ContainerBackend + ExecBackend + SystemBackend + ImageBackend + 'static,
     {
         Backends {
             container: backend.clone(),
             exec: backend.clone(),
+            image: backend.clone(),
             system: backend,
         }
     }
@@ -85,6 +91,7 @@ pub fn router(backends: Backends) -> Router {
     let routes: Router = Router::new()
         .merge(system::routes())
         .merge(container::routes())
+        .merge(image::routes())
         .route_layer(axum::middleware::from_fn(version::check))
         .fallback(not_found)
         .with_state(backends);

@@ -37,6 +37,15 @@ impl Query {
             .map_or("", |(_, v)| v.as_str())
     }
 
+    /// Every value of `key`, in order (Go's `Form[key]`).
+    pub(crate) fn all(&self, key: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
     /// The value of `key` when present and not empty.
     pub(crate) fn opt(&self, key: &str) -> Option<String> {
         Some(self.get(key))

@@ -23,6 +23,8 @@ use crate::types::exec::{ExecConfig, ExecInspect, ExecProcessConfig, ExecStartCo
 use crate::types::filters::Filters;
 use crate::types::system::{SystemInfo, SystemVersion, API_VERSION};
 
+mod images;
+
 /// Records every call as a line; containers named after an error kind
 /// fail with it (`missing` NotFound, `running` NotModified for start and
 /// stop, `busy` Conflict, `broken` System).

@@ -7,6 +7,7 @@ mod decode;
 pub mod events;
 pub mod exec;
 pub mod filters;
+pub mod image;
 pub mod system;
 
 pub use common::{ErrorResponse, IdResponse};

@@ -5,6 +5,7 @@
 
 mod container;
 mod exec;
+mod images;
 mod inspect;
 mod streams;
 mod system;

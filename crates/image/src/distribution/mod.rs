@@ -81,9 +81,10 @@ pub async fn pull_image(
         .unwrap_or("latest")
         .to_string();
     let session = RegistrySession::connect(reference, &spec.credentials, registries).await?;
-    progress.status(Some(&target), format!("Pulling from {}", reference.path()));
-
     let (bytes, content_type) = session.manifest(&target, MAX_METADATA_SIZE).await?;
+    // After the manifest, as moby's `pullTag`: a missing image fails before
+    // any progress, so the API can still answer it with a plain error.
+    progress.status(Some(&target), format!("Pulling from {}", reference.path()));
     let top_digest = Digest::sha256_of(&bytes);
     if let Some(want) = reference.digest() {
         if top_digest.to_string() != want {

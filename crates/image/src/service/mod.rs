@@ -28,7 +28,9 @@ use crate::progress::Progress;
 use crate::record::ImageRecord;
 use crate::reference::parse_normalized_named;
 use crate::snapshot::{RootfsSnapshot, SnapshotStore};
-use crate::store::{GraphDriverData, HistoryItem, ImageInspect, ImageStore, ImageSummary};
+use crate::store::{
+    overlay2_graph_driver, GraphDriverData, HistoryItem, ImageInspect, ImageStore, ImageSummary,
+};
 
 /// What the daemon needs from the image layer. Every method that takes a
 /// user string resolves it as moby's `GetImage` does (name, full or short
@@ -216,7 +218,7 @@ impl LocalImageService {
         let upper = lowers.pop().unwrap_or_default();
         lowers.reverse();
         let top = upper.parent().map(Path::to_path_buf).unwrap_or_default();
-        GraphDriverData::overlay2(&lowers, &upper, &top.join("work"), &top.join("merged"))
+        overlay2_graph_driver(&lowers, &upper, &top.join("work"), &top.join("merged"))
     }
 }
 

@@ -7,8 +7,6 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use serde::{Deserialize, Serialize};
-
 use super::Inner;
 use crate::content::Digest;
 use crate::error::ImageError;
@@ -30,14 +28,8 @@ pub trait ImageUsers: Send + Sync {
     fn users_of(&self, image_id: &Digest) -> Vec<ImageUser>;
 }
 
-/// One line of `docker rmi` output (`ImageDeleteResponseItem`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum DeleteItem {
-    /// A reference that was removed (familiar form).
-    Untagged(String),
-    /// An image ID or layer ChainID that was deleted.
-    Deleted(String),
-}
+/// One line of `docker rmi` output; the model lives in `berth-api`.
+pub use berth_api::types::image::DeleteItem;
 
 /// Keeps the garbage collector away from blobs and layers that an
 /// in-flight pull or load has written but not yet recorded.

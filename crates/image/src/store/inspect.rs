@@ -1,13 +1,18 @@
 //! The Engine API views of a stored image: `ImageInspect`
 //! (`GET /images/{name}/json`), `ImageSummary` (`GET /images/json`) and
-//! `HistoryResponseItem` (`GET /images/{name}/history`), with Docker's field
-//! names and rendered as Docker 28 (API v1.49) renders them.
+//! `HistoryResponseItem` (`GET /images/{name}/history`), rendered as Docker
+//! 28 (API v1.49) renders them. The models live in `berth_api::types::image`
+//! (re-exported here under their old names); this module builds them from
+//! image records.
 
 use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+pub use berth_api::types::image::{
+    Descriptor, GraphDriverData, HistoryResponseItem as HistoryItem, ImageInspect,
+    ImageInspectConfig, ImageMetadata, ImageSummary, InspectRootFs,
+};
 
 use super::error::StoreError;
 use super::time::{unix_seconds, Timestamp, GO_ZERO_TIME};
@@ -17,248 +22,27 @@ use crate::content::Digest;
 use crate::record::ImageRecord;
 use crate::reference::Reference;
 
-/// `GET /images/{name}/json`: Docker's `ImageInspect`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-pub struct ImageInspect {
-    /// The image ID, `sha256:<hex>`.
-    pub id: String,
-    /// Tags naming the image, familiar form (`busybox:latest`).
-    pub repo_tags: Vec<String>,
-    /// Digest references, familiar form (`busybox@sha256:…`).
-    pub repo_digests: Vec<String>,
-    /// The parent image (only for images built locally by the legacy
-    /// builder; empty otherwise).
-    pub parent: String,
-    /// The config's `comment`, else the last history entry's comment.
-    pub comment: String,
-    /// When the image was built, RFC 3339 with nanoseconds; omitted when
-    /// unknown.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub created: Option<String>,
-    /// The Docker version that built the image, if recorded.
-    pub docker_version: String,
-    /// The image's author.
-    pub author: String,
-    /// The container defaults the image carries.
-    pub config: ImageInspectConfig,
-    /// CPU architecture.
-    pub architecture: String,
-    /// Architecture variant; omitted when empty.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub variant: Option<String>,
-    /// Operating system.
-    pub os: String,
-    /// OS version (Windows images); omitted when empty.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub os_version: Option<String>,
-    /// Total unpacked size of the layers, in bytes.
-    pub size: i64,
-    /// The storage driver and where the image's top layer lives.
-    pub graph_driver: GraphDriverData,
-    /// The layer chain.
-    #[serde(rename = "RootFS")]
-    pub root_fs: InspectRootFs,
-    /// Local metadata.
-    pub metadata: ImageMetadata,
-    /// The manifest the image was pulled or loaded as (API v1.48+).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub descriptor: Option<Descriptor>,
-}
-
-/// `ImageInspect.Config` as API v1.49 renders it: the deprecated container
-/// fields (`Hostname`, `AttachStdin`, `Image`, ...) always present and
-/// empty, `Env`/`Cmd`/`Entrypoint`/`Volumes`/`OnBuild`/`Labels` `null` when
-/// unset, and `ExposedPorts`, `Healthcheck`, `ArgsEscaped`, `StopSignal`,
-/// `Shell` omitted when unset.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-pub struct ImageInspectConfig {
-    /// Always empty (deprecated).
-    pub hostname: String,
-    /// Always empty (deprecated).
-    pub domainname: String,
-    /// `user[:group]` commands run as.
-    pub user: String,
-    /// Always false (deprecated).
-    pub attach_stdin: bool,
-    /// Always false (deprecated).
-    pub attach_stdout: bool,
-    /// Always false (deprecated).
-    pub attach_stderr: bool,
-    /// Exposed ports (`80/tcp` -> `{}`); omitted when none.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub exposed_ports: Option<BTreeMap<String, serde_json::Value>>,
-    /// Always false (deprecated).
-    pub tty: bool,
-    /// Always false (deprecated).
-    pub open_stdin: bool,
-    /// Always false (deprecated).
-    pub stdin_once: bool,
-    /// `KEY=value` environment; `null` when none.
-    pub env: Option<Vec<String>>,
-    /// Default command; `null` when none.
-    pub cmd: Option<Vec<String>>,
-    /// The health check (`Test`, `Interval`, ... in nanoseconds); omitted
-    /// when none.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub healthcheck: Option<serde_json::Value>,
-    /// Windows-only; omitted unless true.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub args_escaped: Option<bool>,
-    /// Always empty (deprecated).
-    pub image: String,
-    /// Anonymous volume paths (`/data` -> `{}`); `null` when none.
-    pub volumes: Option<BTreeMap<String, serde_json::Value>>,
-    /// Working directory.
-    pub working_dir: String,
-    /// Entrypoint; `null` when none.
-    pub entrypoint: Option<Vec<String>>,
-    /// ONBUILD triggers; `null` when none.
-    pub on_build: Option<Vec<String>>,
-    /// Labels; `null` when none.
-    pub labels: Option<BTreeMap<String, String>>,
-    /// The stop signal; omitted when unset.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub stop_signal: Option<String>,
-    /// Shell for the shell form of RUN/CMD/ENTRYPOINT; omitted when unset.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub shell: Option<Vec<String>>,
-}
-
-/// `GraphDriver`: the storage driver's name and its per-layer data.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-pub struct GraphDriverData {
-    /// The driver, `overlay2`.
-    pub name: String,
-    /// Driver-specific data (`LowerDir`, `UpperDir`, `WorkDir`, `MergedDir`).
-    pub data: BTreeMap<String, String>,
-}
-
-impl GraphDriverData {
-    /// What overlay2 reports for an image's top layer: `UpperDir`,
-    /// `WorkDir`, `MergedDir`, and `LowerDir` (the lower layers' dirs
-    /// joined with `:`, topmost first) when there are lower layers.
-    pub fn overlay2(
-        lower_dirs: &[PathBuf],
-        upper_dir: &Path,
-        work_dir: &Path,
-        merged_dir: &Path,
-    ) -> Self {
-        let mut data = BTreeMap::new();
-        if !lower_dirs.is_empty() {
-            let lower: Vec<String> = lower_dirs.iter().map(|p| p.display().to_string()).collect();
-            data.insert("LowerDir".to_string(), lower.join(":"));
-        }
-        data.insert("MergedDir".to_string(), merged_dir.display().to_string());
-        data.insert("UpperDir".to_string(), upper_dir.display().to_string());
-        data.insert("WorkDir".to_string(), work_dir.display().to_string());
-        GraphDriverData {
-            name: "overlay2".to_string(),
-            data,
-        }
+/// What overlay2 reports for an image's top layer: `UpperDir`, `WorkDir`,
+/// `MergedDir`, and `LowerDir` (the lower layers' dirs joined with `:`,
+/// topmost first) when there are lower layers.
+pub fn overlay2_graph_driver(
+    lower_dirs: &[PathBuf],
+    upper_dir: &Path,
+    work_dir: &Path,
+    merged_dir: &Path,
+) -> GraphDriverData {
+    let mut data = BTreeMap::new();
+    if !lower_dirs.is_empty() {
+        let lower: Vec<String> = lower_dirs.iter().map(|p| p.display().to_string()).collect();
+        data.insert("LowerDir".to_string(), lower.join(":"));
     }
-}
-
-/// `RootFS`: the layer chain by DiffID.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-pub struct InspectRootFs {
-    /// `layers`.
-    #[serde(rename = "Type", skip_serializing_if = "String::is_empty")]
-    pub kind: String,
-    /// The DiffIDs, bottom first.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub layers: Vec<String>,
-}
-
-/// `Metadata`: local, non-content data about the image.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-pub struct ImageMetadata {
-    /// When the image was last tagged with `docker tag`; Go's zero time
-    /// (`0001-01-01T00:00:00Z`) when never.
-    pub last_tag_time: String,
-}
-
-impl Default for ImageMetadata {
-    fn default() -> Self {
-        ImageMetadata {
-            last_tag_time: GO_ZERO_TIME.to_string(),
-        }
+    data.insert("MergedDir".to_string(), merged_dir.display().to_string());
+    data.insert("UpperDir".to_string(), upper_dir.display().to_string());
+    data.insert("WorkDir".to_string(), work_dir.display().to_string());
+    GraphDriverData {
+        name: "overlay2".to_string(),
+        data: Some(data),
     }
-}
-
-/// An OCI content descriptor (`mediaType`, `digest`, `size`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Descriptor {
-    /// The media type of the referenced content.
-    pub media_type: String,
-    /// Its digest.
-    pub digest: String,
-    /// Its size in bytes.
-    pub size: i64,
-}
-
-/// One entry of `GET /images/json` (Docker's `ImageSummary`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct ImageSummary {
-    /// Containers using the image; -1 when not computed (always, below API
-    /// v1.51).
-    #[serde(rename = "Containers")]
-    pub containers: i64,
-    /// Creation time, Unix seconds (0 when unknown).
-    #[serde(rename = "Created")]
-    pub created: i64,
-    /// The image ID, `sha256:<hex>`.
-    #[serde(rename = "Id")]
-    pub id: String,
-    /// The image's labels; `null` when none.
-    #[serde(rename = "Labels")]
-    pub labels: Option<BTreeMap<String, String>>,
-    /// The parent image ID (locally built images only; empty otherwise).
-    #[serde(rename = "ParentId")]
-    pub parent_id: String,
-    /// Digest references, familiar form.
-    #[serde(rename = "RepoDigests")]
-    pub repo_digests: Vec<String>,
-    /// Tags, familiar form.
-    #[serde(rename = "RepoTags")]
-    pub repo_tags: Vec<String>,
-    /// Bytes shared with other images; -1 when not computed.
-    #[serde(rename = "SharedSize")]
-    pub shared_size: i64,
-    /// Total unpacked size of the layers.
-    #[serde(rename = "Size")]
-    pub size: i64,
-}
-
-/// One entry of `GET /images/{name}/history` (Docker's
-/// `HistoryResponseItem`), newest first.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct HistoryItem {
-    /// The comment of the step.
-    #[serde(rename = "Comment")]
-    pub comment: String,
-    /// When the step ran, Unix seconds (0 when unknown).
-    #[serde(rename = "Created")]
-    pub created: i64,
-    /// The command that ran.
-    #[serde(rename = "CreatedBy")]
-    pub created_by: String,
-    /// The image ID for the newest entry, `<missing>` for the others.
-    #[serde(rename = "Id")]
-    pub id: String,
-    /// Bytes the step's layer adds (0 for steps without a layer).
-    #[serde(rename = "Size")]
-    pub size: i64,
-    /// The image's tags on the newest entry; `null` elsewhere or when none.
-    #[serde(rename = "Tags")]
-    pub tags: Option<Vec<String>>,
 }
 
 fn non_empty<T, C: IntoIterator<Item = T>>(c: Option<C>) -> Option<Vec<T>> {
@@ -282,26 +66,24 @@ fn size_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-impl ImageInspectConfig {
-    /// Renders an image config's container defaults the way Docker does.
-    pub fn from_config(c: Option<&ContainerConfig>) -> ImageInspectConfig {
-        let c = c.cloned().unwrap_or_default();
-        ImageInspectConfig {
-            user: c.user.unwrap_or_default(),
-            exposed_ports: non_empty_map(c.exposed_ports),
-            env: non_empty(c.env),
-            cmd: non_empty(c.cmd),
-            healthcheck: c.healthcheck.filter(|h| !h.is_null()),
-            args_escaped: c.args_escaped.filter(|b| *b),
-            volumes: non_empty_map(c.volumes),
-            working_dir: c.working_dir.unwrap_or_default(),
-            entrypoint: non_empty(c.entrypoint),
-            on_build: non_empty(c.on_build),
-            labels: non_empty_map(c.labels),
-            stop_signal: non_empty_str(c.stop_signal),
-            shell: non_empty(c.shell),
-            ..ImageInspectConfig::default()
-        }
+/// Renders an image config's container defaults the way Docker does.
+pub fn inspect_config(c: Option<&ContainerConfig>) -> ImageInspectConfig {
+    let c = c.cloned().unwrap_or_default();
+    ImageInspectConfig {
+        user: c.user.unwrap_or_default(),
+        exposed_ports: non_empty_map(c.exposed_ports),
+        env: non_empty(c.env),
+        cmd: non_empty(c.cmd),
+        healthcheck: c.healthcheck.filter(|h| !h.is_null()),
+        args_escaped: c.args_escaped.filter(|b| *b),
+        volumes: non_empty_map(c.volumes),
+        working_dir: c.working_dir.unwrap_or_default(),
+        entrypoint: non_empty(c.entrypoint),
+        on_build: non_empty(c.on_build),
+        labels: non_empty_map(c.labels),
+        stop_signal: non_empty_str(c.stop_signal),
+        shell: non_empty(c.shell),
+        ..ImageInspectConfig::default()
     }
 }
 
@@ -319,73 +101,69 @@ fn split_refs(refs: &[Reference]) -> (Vec<String>, Vec<String>) {
     (tags, digests)
 }
 
-impl ImageInspect {
-    /// Builds the inspect view of `record`, given the references to it,
-    /// the storage driver's data and the last `docker tag` time (RFC 3339).
-    pub fn from_record(
-        record: &ImageRecord,
-        refs: &[Reference],
-        graph_driver: GraphDriverData,
-        last_tag_time: Option<&str>,
-    ) -> ImageInspect {
-        let cfg = &record.config;
-        let (repo_tags, repo_digests) = split_refs(refs);
-        let comment = extra_str(cfg, "comment")
-            .filter(|c| !c.is_empty())
-            .or_else(|| cfg.history.last().and_then(|h| h.comment.clone()))
-            .unwrap_or_default();
-        let created = cfg
-            .created
-            .as_ref()
-            .map(|c| Timestamp::parse(c).map_or_else(|| c.clone(), Timestamp::to_rfc3339_nano));
-        ImageInspect {
-            id: record.id.to_string(),
-            repo_tags,
-            repo_digests,
-            parent: String::new(),
-            comment,
-            created,
-            docker_version: extra_str(cfg, "docker_version").unwrap_or_default(),
-            author: cfg.author.clone().unwrap_or_default(),
-            config: ImageInspectConfig::from_config(cfg.config.as_ref()),
-            architecture: cfg.architecture.clone(),
-            variant: non_empty_str(cfg.variant.clone()),
-            os: cfg.os.clone(),
-            os_version: non_empty_str(extra_str(cfg, "os.version")),
-            size: size_i64(record.size()),
-            graph_driver,
-            root_fs: InspectRootFs {
-                kind: cfg.rootfs.kind.clone(),
-                layers: cfg.rootfs.diff_ids.iter().map(Digest::to_string).collect(),
-            },
-            metadata: ImageMetadata {
-                last_tag_time: last_tag_time.unwrap_or(GO_ZERO_TIME).to_string(),
-            },
-            descriptor: Some(Descriptor {
-                media_type: record.manifest.media_type.clone(),
-                digest: record.manifest.digest.to_string(),
-                size: size_i64(record.manifest.size),
-            }),
-        }
+/// Builds the inspect view of `record`, given the references to it, the
+/// storage driver's data and the last `docker tag` time (RFC 3339).
+pub fn image_inspect(
+    record: &ImageRecord,
+    refs: &[Reference],
+    graph_driver: GraphDriverData,
+    last_tag_time: Option<&str>,
+) -> ImageInspect {
+    let cfg = &record.config;
+    let (repo_tags, repo_digests) = split_refs(refs);
+    let comment = extra_str(cfg, "comment")
+        .filter(|c| !c.is_empty())
+        .or_else(|| cfg.history.last().and_then(|h| h.comment.clone()))
+        .unwrap_or_default();
+    let created = cfg
+        .created
+        .as_ref()
+        .map(|c| Timestamp::parse(c).map_or_else(|| c.clone(), Timestamp::to_rfc3339_nano));
+    ImageInspect {
+        id: record.id.to_string(),
+        repo_tags,
+        repo_digests,
+        parent: String::new(),
+        comment,
+        created,
+        docker_version: extra_str(cfg, "docker_version").unwrap_or_default(),
+        author: cfg.author.clone().unwrap_or_default(),
+        config: inspect_config(cfg.config.as_ref()),
+        architecture: cfg.architecture.clone(),
+        variant: non_empty_str(cfg.variant.clone()),
+        os: cfg.os.clone(),
+        os_version: non_empty_str(extra_str(cfg, "os.version")),
+        size: size_i64(record.size()),
+        graph_driver,
+        root_fs: InspectRootFs {
+            kind: cfg.rootfs.kind.clone(),
+            layers: cfg.rootfs.diff_ids.iter().map(Digest::to_string).collect(),
+        },
+        metadata: ImageMetadata {
+            last_tag_time: last_tag_time.unwrap_or(GO_ZERO_TIME).to_string(),
+        },
+        descriptor: Some(Descriptor {
+            media_type: record.manifest.media_type.clone(),
+            digest: record.manifest.digest.to_string(),
+            size: size_i64(record.manifest.size),
+        }),
     }
 }
 
-impl ImageSummary {
-    /// Builds the `docker images` row of `record` given the references to
-    /// it. `Containers` and `SharedSize` are -1 (not computed).
-    pub fn from_record(record: &ImageRecord, refs: &[Reference]) -> ImageSummary {
-        let (repo_tags, repo_digests) = split_refs(refs);
-        ImageSummary {
-            containers: -1,
-            created: unix_seconds(record.config.created.as_deref()),
-            id: record.id.to_string(),
-            labels: record.config.config.as_ref().and_then(|c| c.labels.clone()),
-            parent_id: String::new(),
-            repo_digests,
-            repo_tags,
-            shared_size: -1,
-            size: size_i64(record.size()),
-        }
+/// Builds the `docker images` row of `record` given the references to it.
+/// `Containers` and `SharedSize` are -1 (not computed).
+pub fn image_summary(record: &ImageRecord, refs: &[Reference]) -> ImageSummary {
+    let (repo_tags, repo_digests) = split_refs(refs);
+    ImageSummary {
+        containers: -1,
+        created: unix_seconds(record.config.created.as_deref()),
+        id: record.id.to_string(),
+        labels: record.config.config.as_ref().and_then(|c| c.labels.clone()),
+        parent_id: String::new(),
+        repo_digests,
+        repo_tags,
+        shared_size: -1,
+        size: size_i64(record.size()),
     }
 }
 
@@ -453,7 +231,7 @@ impl ImageStore {
             .ok_or_else(|| StoreError::no_such_image(id))?;
         let refs = state.refs.references(id);
         let last = state.meta.get(id).and_then(|m| m.last_tag_time.as_deref());
-        Ok(ImageInspect::from_record(record, &refs, graph_driver, last))
+        Ok(image_inspect(record, &refs, graph_driver, last))
     }
 
     /// `docker images`: a summary of every stored image, newest first
@@ -463,7 +241,7 @@ impl ImageStore {
         let mut out: Vec<ImageSummary> = state
             .images
             .values()
-            .map(|r| ImageSummary::from_record(r, &state.refs.references(&r.id)))
+            .map(|r| image_summary(r, &state.refs.references(&r.id)))
             .collect();
         out.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.id.cmp(&b.id)));
         out

@@ -44,8 +44,9 @@ use serde::{Deserialize, Serialize};
 
 pub use error::StoreError;
 pub use inspect::{
-    history_items, Descriptor, GraphDriverData, HistoryItem, ImageInspect, ImageInspectConfig,
-    ImageMetadata, ImageSummary, InspectRootFs,
+    history_items, image_inspect, image_summary, inspect_config, overlay2_graph_driver, Descriptor,
+    GraphDriverData, HistoryItem, ImageInspect, ImageInspectConfig, ImageMetadata, ImageSummary,
+    InspectRootFs,
 };
 
 use crate::content::Digest;

@@ -431,7 +431,7 @@ fn inspect_has_dockers_field_names_and_values() {
     s.add_digest_ref(&r(&format!("busybox@{}", digest_of("manifest"))), &a.id)
         .unwrap();
 
-    let gd = GraphDriverData::overlay2(
+    let gd = overlay2_graph_driver(
         &[PathBuf::from("/o/l1/diff")],
         Path::new("/o/l2/diff"),
         Path::new("/o/l2/work"),
