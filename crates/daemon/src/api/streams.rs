@@ -35,10 +35,17 @@ pub(crate) fn hijack(session: AttachSession) -> HijackedStreams {
     let (detached_tx, mut detached_rx) = watch::channel(false);
     let (mut out_w, out_r) = tokio::io::duplex(PIPE);
     tokio::spawn(async move {
+        // Without stdin nobody can detach: a dropped sender is "never".
+        let detached = async move {
+            if detached_rx.wait_for(|d| *d).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        };
+        tokio::pin!(detached);
         loop {
             let chunk = tokio::select! {
                 c = output.next() => c,
-                _ = detached_rx.wait_for(|d| *d) => None,
+                _ = &mut detached => None,
             };
             let Some((stream, data)) = chunk else { break };
             let bytes = if tty {
