@@ -190,6 +190,12 @@ fn scenario(bin: &Path, w: &DaemonWorld, d: &Berthd) {
     let (_, err, code) = run(&["cp", "bg:/etc/hostname", dest.to_str().unwrap()]);
     assert_eq!(code, 0, "cp: {err}");
     assert_eq!(fs::read_to_string(&dest).unwrap().trim(), &id[..12]);
+    let local = copy.path().join("in.txt");
+    fs::write(&local, "copied in\n").unwrap();
+    let (_, err, code) = run(&["cp", local.to_str().unwrap(), "bg:/tmp/renamed.txt"]);
+    assert_eq!(code, 0, "cp in: {err}");
+    let (out, err, _) = run(&["exec", "bg", "cat", "/tmp/renamed.txt"]);
+    assert_eq!(out, "copied in\n", "{err}");
     let (_, err, code) = run(&["stop", "-t", "1", "bg"]);
     assert_eq!(code, 0, "{err}");
     let (out, _, _) = run(&["inspect", "-f", "{{.State.Running}}", "bg"]);

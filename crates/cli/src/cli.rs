@@ -57,6 +57,8 @@ pub enum Command {
     Attach(AttachArgs),
     /// Display the running processes of a container
     Top(TopArgs),
+    /// Copy files/folders between a container and the local filesystem
+    Cp(CpArgs),
     /// Return low-level information on Berth objects
     Inspect(InspectArgs),
     /// List containers
@@ -245,6 +247,23 @@ pub struct RmArgs {
     /// CONTAINER [CONTAINER...]
     #[arg(value_name = "CONTAINER", required = true)]
     pub containers: Vec<String>,
+}
+
+/// `cp`.
+#[derive(Debug, Clone, Args)]
+pub struct CpArgs {
+    /// Archive mode (copy all uid/gid information)
+    #[arg(short = 'a', long = "archive")]
+    pub archive: bool,
+    /// Always follow symbol link in SRC_PATH
+    #[arg(short = 'L', long = "follow-link")]
+    pub follow_link: bool,
+    /// SRC: CONTAINER:SRC_PATH or a local path
+    #[arg(value_name = "SRC")]
+    pub src: String,
+    /// DEST: CONTAINER:DEST_PATH or a local path
+    #[arg(value_name = "DEST")]
+    pub dest: String,
 }
 
 /// `rename`.

@@ -28,6 +28,7 @@
 //! Test alone: `cargo test -p berth-client` (a local HTTP server on a unix
 //! socket plays the daemon).
 
+mod archive;
 mod client;
 mod containers;
 pub mod error;

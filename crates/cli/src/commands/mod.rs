@@ -2,6 +2,7 @@
 //! command returning its exit status ([`crate::errors::CmdResult`]).
 
 pub mod container;
+pub mod cp;
 pub mod ps;
 pub mod run;
 pub mod system;
@@ -67,6 +68,7 @@ pub async fn execute(client: &Client, command: Command, io: &mut Stdio) -> CmdRe
         Command::Exec(a) => container::exec(client, &a, io).await,
         Command::Attach(a) => container::attach(client, &a, io).await,
         Command::Top(a) => container::top(client, &a, io).await,
+        Command::Cp(a) => cp::cp(client, &a).await,
         Command::Inspect(a) => {
             container::inspect(
                 client,
