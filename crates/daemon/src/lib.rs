@@ -23,7 +23,7 @@
 //! - [`filters`]: Docker's `filters` query (moby's `filters.Args`);
 //! - [`options`]: berthd's flags and config file (dockerd's names);
 //! - [`pidfile`]: the locked pidfile that keeps one daemon per data root;
-//! - [`listeners`]: the `-H` sockets (answering 501 until the API lands).
+//! - [`listeners`]: the `-H` sockets (unix, tcp, `fd://`), serving the router.
 //!
 //! The `berthd` binary wires these together.
 //!
