@@ -136,3 +136,73 @@ fn a_setting_both_as_flag_and_in_the_file_is_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn fd_listens_on_a_socket_passed_by_socket_activation() {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::process::CommandExt;
+    require_root();
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("activated.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    let fd = listener.as_raw_fd();
+    // As systemd does: the socket as fd 3, LISTEN_PID the daemon's own PID
+    // (the shell's, which `exec` keeps), LISTEN_FDS the count.
+    let mut cmd = Command::new("/bin/sh");
+    cmd.arg("-c")
+        .arg("LISTEN_PID=$$ LISTEN_FDS=1 exec \"$0\" \"$@\"")
+        .arg(workspace_bin("berthd"))
+        .args(["-H", "fd://", "--data-root"])
+        .arg(dir.path().join("data"))
+        .arg("--exec-root")
+        .arg(dir.path().join("exec"))
+        .arg("--pidfile")
+        .arg(dir.path().join("berthd.pid"))
+        .env("BERTH_SHIM", workspace_bin("berth-shim"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(fs::File::create(dir.path().join("err.log")).unwrap());
+    // SAFETY: dup2 and fcntl are async-signal-safe; the fd stays open in
+    // the parent until the child has it.
+    unsafe {
+        cmd.pre_exec(move || {
+            // dup2 onto itself keeps close-on-exec: clear it by hand then.
+            let ok = if fd == 3 {
+                libc::fcntl(3, libc::F_SETFD, 0) >= 0
+            } else {
+                libc::dup2(fd, 3) >= 0
+            };
+            if !ok {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let child = cmd.spawn().unwrap();
+    drop(listener);
+    let mut d = Berthd {
+        child,
+        log: dir.path().join("err.log"),
+    };
+    let mut answer = String::new();
+    wait_until(
+        "an answer on the activated socket",
+        Duration::from_secs(20),
+        || {
+            let Ok(mut s) = UnixStream::connect(&sock) else {
+                return false;
+            };
+            let _ = s.write_all(b"GET /_ping HTTP/1.1\r\nHost: berth\r\nConnection: close\r\n\r\n");
+            answer.clear();
+            s.read_to_string(&mut answer).is_ok() && !answer.is_empty()
+        },
+    );
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    kill(Pid::from_raw(d.child.id() as i32), Signal::SIGTERM).unwrap();
+    let status = d.child.wait().unwrap();
+    assert!(
+        status.success(),
+        "{status}: {}",
+        fs::read_to_string(&d.log).unwrap_or_default()
+    );
+}
