@@ -196,17 +196,54 @@ fn scenario(bin: &Path, w: &DaemonWorld, d: &Berthd) {
     assert_eq!(code, 0, "cp in: {err}");
     let (out, err, _) = run(&["exec", "bg", "cat", "/tmp/renamed.txt"]);
     assert_eq!(out, "copied in\n", "{err}");
+    let (out, err, code) = run(&["top", "bg"]);
+    assert_eq!(code, 0, "top: {err}");
+    assert!(out.contains("sleep 1000"), "{out}");
+    let (out, err, code) = run(&["stats", "--no-stream", "--format", "{{.Name}}", "bg"]);
+    assert_eq!((out.trim(), code), ("bg", 0), "stats: {err}");
+    let (out, err, code) = run(&["info", "--format", "{{.ContainersRunning}}"]);
+    assert_eq!((out.trim(), code), ("1", 0), "info: {err}");
     let (_, err, code) = run(&["stop", "-t", "1", "bg"]);
     assert_eq!(code, 0, "{err}");
     let (out, _, _) = run(&["inspect", "-f", "{{.State.Running}}", "bg"]);
     assert_eq!(out.trim(), "false");
+
+    // kill and wait: the killed container's code is 137.
+    let (_, err, code) = run(&["run", "-d", "--name", "victim", img, "sleep", "1000"]);
+    assert_eq!(code, 0, "{err}");
+    let (_, err, code) = run(&["kill", "victim"]);
+    assert_eq!(code, 0, "kill: {err}");
+    let (out, err, code) = run(&["wait", "victim"]);
+    assert_eq!((out.trim(), code), ("137", 0), "wait: {err}");
+    let since = "1970-01-01T00:00:00Z";
+    // A stream ends at `until`: a second from now.
+    let until = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 1)
+    .to_string();
+    let (out, err, code) = run(&[
+        "events",
+        "--since",
+        since,
+        "--until",
+        &until,
+        "--filter",
+        "container=victim",
+        "--filter",
+        "event=die",
+        "--format",
+        "{{.Action}} {{.Actor.Attributes.exitCode}}",
+    ]);
+    assert_eq!((out.trim(), code), ("die 137", 0), "events: {err}");
 
     // Errors in Docker's words.
     let (_, err, code) = run(&["logs", "nosuch"]);
     assert_ne!(code, 0);
     assert!(err.contains("No such container: nosuch"), "{err}");
 
-    let (_, err, code) = run(&["rm", "-f", "bg", "three"]);
+    let (_, err, code) = run(&["rm", "-f", "bg", "three", "victim"]);
     assert_eq!(code, 0, "{err}");
     let (out, _, _) = run(&["ps", "-aq"]);
     assert_eq!(out, "");

@@ -26,7 +26,14 @@ impl ExecBackend for ApiBackend {
             .exec_start(id, config.detach)
             .await
             .map_err(api_error)?;
-        Ok(started.attach.map(streams::hijack))
+        let daemon = self.daemon.clone();
+        let id = id.to_string();
+        Ok(started.attach.map(move |session| {
+            let exited = Box::pin(async move {
+                let _ = daemon.exec_wait(&id).await;
+            });
+            streams::hijack_until(session, Some(exited))
+        }))
     }
 
     async fn exec_resize(&self, id: &str, height: u32, width: u32) -> Result<(), ApiError> {

@@ -13,6 +13,9 @@ use tokio::sync::watch;
 use crate::daemon::{AttachSession, InputOutcome, TarStream};
 use crate::logs::{LogStream, Stream};
 
+/// How long the end of an exec's output waits for its exit to be recorded.
+const FINISH_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// How much a hijacked pipe buffers in each direction.
 const PIPE: usize = 64 * 1024;
 
@@ -27,12 +30,23 @@ fn std_stream(s: OutputStream) -> StdStream {
 /// copy to and from the client's connection. Typing the detach keys ends
 /// the output, which ends the connection; the process keeps running.
 pub(crate) fn hijack(session: AttachSession) -> HijackedStreams {
+    hijack_until(session, None)
+}
+
+/// [`hijack`], holding the end of the output until `finished` resolves
+/// when the process ended by itself (an exec's exit code must be recorded
+/// before its client, which inspects it next, sees the stream close).
+pub(crate) fn hijack_until(
+    session: AttachSession,
+    finished: Option<futures_util::future::BoxFuture<'static, ()>>,
+) -> HijackedStreams {
     let AttachSession {
         tty,
         mut output,
         input,
     } = session;
     let (detached_tx, mut detached_rx) = watch::channel(false);
+    let detached_flag = detached_rx.clone();
     let (mut out_w, out_r) = tokio::io::duplex(PIPE);
     tokio::spawn(async move {
         // Without stdin nobody can detach: a dropped sender is "never".
@@ -47,7 +61,14 @@ pub(crate) fn hijack(session: AttachSession) -> HijackedStreams {
                 c = output.next() => c,
                 _ = &mut detached => None,
             };
-            let Some((stream, data)) = chunk else { break };
+            let Some((stream, data)) = chunk else {
+                if !*detached_flag.borrow() {
+                    if let Some(f) = finished {
+                        let _ = tokio::time::timeout(FINISH_WAIT, f).await;
+                    }
+                }
+                break;
+            };
             let bytes = if tty {
                 data
             } else {
