@@ -8,6 +8,7 @@
 //!   rules (unknown fields ignored, `null` as the zero value, errors naming
 //!   the field). No server or async dependency, so clients and embedders
 //!   can use them alone.
+//! - [`units`]: go-units sizes and durations as Docker prints them;
 //! - [`stdcopy`]: Docker's multiplexed stream framing (logs and attach
 //!   without a TTY), for both ends.
 //! - `server` (feature `server`): the axum router of the Engine API and the
@@ -21,3 +22,4 @@
 pub mod server;
 pub mod stdcopy;
 pub mod types;
+pub mod units;

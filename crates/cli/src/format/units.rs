@@ -2,46 +2,9 @@
 //! `HumanSize` (`1.23MB`, decimal), `BytesSize` (`1.5MiB`, binary),
 //! `RAMInBytes` (`32m` = 32 MiB), and "2 minutes ago".
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
-const DECIMAL: [&str; 9] = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
-const BINARY: [&str; 9] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"];
-
-/// Four significant digits and a unit, as go-units' `CustomSize("%.4g%s")`.
-fn custom_size(size: f64, base: f64, units: &[&str; 9]) -> String {
-    let mut size = size;
-    let mut i = 0;
-    while size >= base && i < units.len() - 1 {
-        size /= base;
-        i += 1;
-    }
-    format!("{}{}", four_significant(size), units[i])
-}
-
-/// Go's `%.4g`: four significant digits, trailing zeros dropped.
-fn four_significant(v: f64) -> String {
-    if v == 0.0 {
-        return "0".into();
-    }
-    let digits = v.abs().log10().floor() as i32 + 1;
-    let decimals = (4 - digits).max(0) as usize;
-    let s = format!("{v:.decimals$}");
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    }
-}
-
-/// Decimal size (`docker images`, `ps -s`): `HumanSize`.
-pub fn human_size(bytes: f64) -> String {
-    custom_size(bytes, 1000.0, &DECIMAL)
-}
-
-/// Binary size (`docker stats` memory): `BytesSize`.
-pub fn bytes_size(bytes: f64) -> String {
-    custom_size(bytes, 1024.0, &BINARY)
-}
+pub use berth_api::units::{bytes_size, human_duration, human_size};
 
 /// Parses a memory size as `--memory` takes it (`RAMInBytes`): a number
 /// with an optional `b`, `k`, `m`, `g`, `t`, `p` suffix (optionally
@@ -76,40 +39,9 @@ pub fn ago(then: SystemTime, now: SystemTime) -> String {
     )
 }
 
-/// go-units' `HumanDuration`.
-pub fn human_duration(d: Duration) -> String {
-    let secs = d.as_secs();
-    let mins = secs / 60;
-    let hours = ((d.as_secs_f64() / 3600.0) + 0.5) as u64;
-    match () {
-        _ if secs < 1 => "Less than a second".into(),
-        _ if secs == 1 => "1 second".into(),
-        _ if secs < 60 => format!("{secs} seconds"),
-        _ if mins == 1 => "About a minute".into(),
-        _ if mins < 60 => format!("{mins} minutes"),
-        _ if hours == 1 => "About an hour".into(),
-        _ if hours < 48 => format!("{hours} hours"),
-        _ if hours < 24 * 7 * 2 => format!("{} days", hours / 24),
-        _ if hours < 24 * 30 * 2 => format!("{} weeks", hours / 24 / 7),
-        _ if hours < 24 * 365 * 2 => format!("{} months", hours / 24 / 30),
-        _ => format!("{} years", secs / 3600 / 24 / 365),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes_print_like_go_units() {
-        assert_eq!(human_size(0.0), "0B");
-        assert_eq!(human_size(999.0), "999B");
-        assert_eq!(human_size(1000.0), "1kB");
-        assert_eq!(human_size(1_234_567.0), "1.235MB");
-        assert_eq!(human_size(4_261_000.0), "4.261MB");
-        assert_eq!(bytes_size(1536.0), "1.5KiB");
-        assert_eq!(bytes_size(32.0 * 1024.0 * 1024.0), "32MiB");
-    }
 
     #[test]
     fn memory_sizes_parse_like_ram_in_bytes() {

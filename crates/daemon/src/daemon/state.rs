@@ -2,7 +2,7 @@
 //! shows it in `docker inspect` (`State`), and the rules that derive the
 //! `Status` string from it.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
@@ -170,25 +170,7 @@ impl State {
     }
 }
 
-/// A duration as Docker prints it in `ps` (go-units' `HumanDuration`).
-pub fn human_duration(d: Duration) -> String {
-    let secs = d.as_secs();
-    let mins = secs / 60;
-    let hours = ((d.as_secs_f64() / 3600.0) + 0.5) as u64;
-    match () {
-        _ if secs < 1 => "Less than a second".into(),
-        _ if secs == 1 => "1 second".into(),
-        _ if secs < 60 => format!("{secs} seconds"),
-        _ if mins == 1 => "About a minute".into(),
-        _ if mins < 60 => format!("{mins} minutes"),
-        _ if hours == 1 => "About an hour".into(),
-        _ if hours < 48 => format!("{hours} hours"),
-        _ if hours < 24 * 7 * 2 => format!("{} days", hours / 24),
-        _ if hours < 24 * 30 * 2 => format!("{} weeks", hours / 24 / 7),
-        _ if hours < 24 * 365 * 2 => format!("{} months", hours / 24 / 30),
-        _ => format!("{} years", secs / 3600 / 24 / 365),
-    }
-}
+pub use berth_api::units::human_duration;
 
 /// Now, as Docker formats times (RFC 3339 with nanoseconds, UTC).
 pub fn now_rfc3339() -> String {
@@ -198,6 +180,7 @@ pub fn now_rfc3339() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn status_follows_moby() {
@@ -214,30 +197,6 @@ mod tests {
         let mut failed = State::default();
         failed.set_start_error("boom".into(), now_rfc3339());
         assert_eq!(failed.exit_code, 128);
-    }
-
-    #[test]
-    fn human_durations_match_go_units() {
-        let s = Duration::from_secs;
-        let cases = [
-            (Duration::from_millis(400), "Less than a second"),
-            (s(1), "1 second"),
-            (s(59), "59 seconds"),
-            (s(60), "About a minute"),
-            (s(119), "About a minute"),
-            (s(120), "2 minutes"),
-            (s(3599), "59 minutes"),
-            (s(3600), "About an hour"),
-            (s(5400), "2 hours"),
-            (s(47 * 3600), "47 hours"),
-            (s(48 * 3600), "2 days"),
-            (s(15 * 86400), "2 weeks"),
-            (s(61 * 86400), "2 months"),
-            (s(800 * 86400), "2 years"),
-        ];
-        for (d, want) in cases {
-            assert_eq!(human_duration(d), want, "{d:?}");
-        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! are byte for byte what dockerd writes, and the progress bar text
 //! `JSONProgress.String()` renders.
 
+use crate::units::human_size;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -230,68 +231,9 @@ fn go_seconds(s: u64) -> String {
     }
 }
 
-/// go-units' `HumanSize`: decimal units (`B`, `kB`, `MB`, ...) with four
-/// significant digits as Go's `%.4g` prints them (`1.2kB`, `3.355MB`,
-/// `512B`).
-pub fn human_size(size: f64) -> String {
-    const UNITS: [&str; 9] = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
-    let mut size = size;
-    let mut i = 0;
-    while size >= 1000.0 && i < UNITS.len() - 1 {
-        size /= 1000.0;
-        i += 1;
-    }
-    format!("{}{}", go_g(size, 4), UNITS[i])
-}
-
-/// Go's `%.{prec}g`: `prec` significant digits, trailing zeros dropped,
-/// exponent form when the exponent is below -4 or at least `prec`.
-fn go_g(v: f64, prec: usize) -> String {
-    if v == 0.0 || !v.is_finite() {
-        return if v == 0.0 { "0".into() } else { v.to_string() };
-    }
-    let e = format!("{:.*e}", prec.saturating_sub(1), v);
-    let (mantissa, exp) = e.split_once('e').unwrap_or((&e, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let p = i32::try_from(prec).unwrap_or(i32::MAX);
-    if exp < -4 || exp >= p {
-        let sign = if exp < 0 { '-' } else { '+' };
-        return format!("{}e{sign}{:02}", trim_zeros(mantissa), exp.abs());
-    }
-    let decimals = usize::try_from((p - 1 - exp).max(0)).unwrap_or(0);
-    trim_zeros(&format!("{v:.decimals$}")).to_string()
-}
-
-fn trim_zeros(s: &str) -> &str {
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.')
-    } else {
-        s
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn human_sizes_match_go_units() {
-        for (n, want) in [
-            (0.0, "0B"),
-            (512.0, "512B"),
-            (999.0, "999B"),
-            (1000.0, "1kB"),
-            (1200.0, "1.2kB"),
-            (1234.0, "1.234kB"),
-            (3_355_443.0, "3.355MB"),
-            (999_999.0, "1000kB"),
-            (2_147_483_648.0, "2.147GB"),
-            (100_000.0, "100kB"),
-        ] {
-            assert_eq!(human_size(n), want, "{n}");
-        }
-        assert_eq!(go_g(0.000012345, 4), "1.234e-05");
-    }
 
     #[test]
     fn bars_render_like_dockerd_at_200_columns() {

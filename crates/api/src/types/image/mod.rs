@@ -10,11 +10,12 @@ mod inspect;
 mod jsonmessage;
 mod options;
 
+pub use crate::units::human_size;
 pub use inspect::{
     DeleteItem, Descriptor, HistoryResponseItem, ImageInspect, ImageInspectConfig, ImageMetadata,
     ImageSummary, InspectRootFs, PruneReport,
 };
-pub use jsonmessage::{human_size, JsonError, JsonMessage, JsonProgress};
+pub use jsonmessage::{JsonError, JsonMessage, JsonProgress};
 pub use options::{AuthConfig, ListOptions, PullOptions, RemoveOptions};
 
 /// `GraphDriver` of an inspected image: the same model as a container's
