@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tempfile::TempDir;
 use xtask::fixtures::Fixtures;
+pub mod berthd;
 pub mod daemon_cleanup;
 pub mod daemon_world;
 pub mod registry;

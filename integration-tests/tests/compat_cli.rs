@@ -4,131 +4,12 @@
 //! exit codes. The image is pre-pulled into the data root.
 
 use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
+use integration_tests::berthd::{cli, docker_cli, text, Berthd};
 use integration_tests::daemon_world::DaemonWorld;
-use integration_tests::{target_dir, workspace_bin};
-
-/// A berthd on the world's roots, SIGTERMed (containers keep running, the
-/// world's cleanup removes them) and reaped on drop.
-struct Berthd {
-    child: Child,
-    sock: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Berthd {
-    fn drop(&mut self) {
-        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
-        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
-        let end = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < end {
-            if self.child.try_wait().ok().flatten().is_some() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_berthd(w: &DaemonWorld) -> Berthd {
-    let dir = tempfile::tempdir().unwrap();
-    let sock = dir.path().join("berth.sock");
-    let child = Command::new(workspace_bin("berthd"))
-        .arg("--data-root")
-        .arg(w.data.path())
-        .arg("--exec-root")
-        .arg(w.exec.path())
-        .arg("--pidfile")
-        .arg(dir.path().join("berthd.pid"))
-        .arg("-H")
-        .arg(format!("unix://{}", sock.display()))
-        .env("BERTH_SHIM", workspace_bin("berth-shim"))
-        .stdin(Stdio::null())
-        .stdout(fs::File::create(dir.path().join("out.log")).unwrap())
-        .stderr(fs::File::create(dir.path().join("err.log")).unwrap())
-        .spawn()
-        .unwrap();
-    let end = Instant::now() + Duration::from_secs(20);
-    while !sock.exists() {
-        assert!(Instant::now() < end, "berthd did not open its socket");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Berthd {
-        child,
-        sock,
-        _dir: dir,
-    }
-}
-
-/// The docker CLI: on PATH, else Debian's docker.io unpacked under
-/// `target/bench-tools/docker` (what `.ci/run` prepares).
-fn docker_cli() -> PathBuf {
-    let on_path = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|d| d.join("docker"))
-            .find(|p| p.is_file())
-    });
-    let unpacked = target_dir()
-        .parent()
-        .map(|t| t.join("bench-tools/docker/usr/bin/docker"))
-        .filter(|p| p.is_file());
-    on_path.or(unpacked).expect(
-        "the docker CLI is needed for the compatibility suite: apt-get install docker.io, \
-         or unpack it under target/bench-tools/docker as .ci/run does",
-    )
-}
-
-/// Runs `cli args` against the daemon, feeding `stdin`.
-fn cli(bin: &Path, sock: &Path, args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(bin)
-        .args(args)
-        .env("DOCKER_HOST", format!("unix://{}", sock.display()))
-        .env("BERTH_HOST", format!("unix://{}", sock.display()))
-        .env("DOCKER_CONFIG", sock.parent().unwrap())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    {
-        let mut i = child.stdin.take().unwrap();
-        i.write_all(stdin).unwrap();
-    }
-    wait_timeout(child, Duration::from_secs(60))
-}
-
-fn wait_timeout(mut child: Child, limit: Duration) -> Output {
-    let end = Instant::now() + limit;
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            return child.wait_with_output().unwrap();
-        }
-        if Instant::now() > end {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!(
-                "CLI timed out; stdout {:?} stderr {:?}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn text(o: &Output) -> (String, String, i32) {
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-        o.status.code().unwrap_or(-1),
-    )
-}
+use integration_tests::workspace_bin;
 
 /// The same scenario through a CLI binary.
 fn scenario(bin: &Path, w: &DaemonWorld, d: &Berthd) {
@@ -252,13 +133,13 @@ fn scenario(bin: &Path, w: &DaemonWorld, d: &Berthd) {
 #[test]
 fn the_docker_cli_drives_berthd() {
     let w = DaemonWorld::new();
-    let d = start_berthd(&w);
+    let d = Berthd::start(&w);
     scenario(&docker_cli(), &w, &d);
 }
 
 #[test]
 fn the_berth_cli_drives_berthd() {
     let w = DaemonWorld::new();
-    let d = start_berthd(&w);
+    let d = Berthd::start(&w);
     scenario(&workspace_bin("berth"), &w, &d);
 }
