@@ -3,6 +3,9 @@
 
 use clap::{ArgAction, Args, Parser, Subcommand};
 
+use crate::commands::image::args::{
+    HistoryArgs, ImageCommand, ImagesArgs, LoadArgs, PullArgs, RmiArgs, SaveArgs, TagArgs,
+};
 use crate::opts::ContainerOptions;
 
 /// `berth [OPTIONS] COMMAND`.
@@ -79,6 +82,24 @@ pub enum Command {
     /// Manage Berth
     #[command(subcommand)]
     System(SystemCommand),
+    // Images (flags in `commands::image::args`).
+    /// Download an image from a registry
+    Pull(PullArgs),
+    /// List images
+    Images(ImagesArgs),
+    /// Remove one or more images
+    Rmi(RmiArgs),
+    /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+    Tag(TagArgs),
+    /// Show the history of an image
+    History(HistoryArgs),
+    /// Save one or more images to a tar archive (streamed to STDOUT by default)
+    Save(SaveArgs),
+    /// Load an image from a tar archive or STDIN
+    Load(LoadArgs),
+    /// Manage images
+    #[command(subcommand)]
+    Image(ImageCommand),
 }
 
 /// `berth container ...`.

@@ -186,6 +186,18 @@ impl Client {
     }
 
     async fn raw(&self, call: Call, version: Option<&str>) -> Result<Response<Incoming>> {
+        let body = match &call.body {
+            Some((data, _)) => data.clone(),
+            None => Bytes::new(),
+        };
+        let req = self.request(&call, version, Full::new(body))?;
+        send(&self.host, req).await
+    }
+
+    /// The HTTP request for `call` with `body`: the versioned URI, the
+    /// headers every request carries, the call's own headers and its
+    /// content type.
+    fn request<B>(&self, call: &Call, version: Option<&str>, body: B) -> Result<Request<B>> {
         let mut req = Request::builder()
             .method(call.method.clone())
             .uri(call.uri(version))
@@ -197,17 +209,31 @@ impl Client {
         for (k, v) in &call.headers {
             req = req.header(k.as_str(), v.as_str());
         }
-        let body = match call.body {
-            Some((data, content_type)) => {
-                req = req.header(CONTENT_TYPE, content_type);
-                data
-            }
-            None => Bytes::new(),
-        };
-        let req = req
-            .body(Full::new(body))
-            .map_err(|e| ClientError::Encode(e.to_string()))?;
-        send(&self.host, req).await
+        if let Some((_, content_type)) = &call.body {
+            req = req.header(CONTENT_TYPE, *content_type);
+        }
+        req.body(body)
+            .map_err(|e| ClientError::Encode(e.to_string()))
+    }
+
+    /// Sends `call` (versioned) with `body` streamed as `content_type`
+    /// (an upload too large to hold in memory, as `docker load`'s tar);
+    /// an error status is [`ClientError::Api`], as for [`Client::send`].
+    pub async fn send_stream<S>(
+        &self,
+        call: Call,
+        content_type: &'static str,
+        body: S,
+    ) -> Result<Response<Incoming>>
+    where
+        S: futures_util::Stream<Item = std::io::Result<Bytes>> + Send + 'static,
+    {
+        use futures_util::TryStreamExt;
+        let version = self.api_version().await?;
+        let call = call.bytes(Bytes::new(), content_type);
+        let body = http_body_util::StreamBody::new(body.map_ok(hyper::body::Frame::data));
+        let req = self.request(&call, Some(&version), body)?;
+        check(send(&self.host, req).await?).await
     }
 
     /// Sends `call` (versioned); an error status becomes

@@ -21,7 +21,11 @@
 //!   `container_stats`, `containers_prune`), exec (`exec_create`,
 //!   `exec_start_attached`, `exec_start_detached`, `exec_inspect`,
 //!   `exec_resize`), system (`ping`, `version`, `info`, `events` with
-//!   [`EventsOptions`]) and `image_create` (pull progress).
+//!   [`EventsOptions`]) and images (`image_pull` with `X-Registry-Auth`,
+//!   `image_create`, `image_list`, `image_inspect` /
+//!   `image_inspect_raw`, `image_history`, `image_tag`, `image_remove`,
+//!   `images_prune`, `image_save` (a tar as a [`stream::ByteStream`]),
+//!   `image_load` (a tar uploaded as it is read)).
 //!
 //! Request and answer bodies are `berth_api::types` models.
 //!
@@ -34,6 +38,7 @@ mod containers;
 pub mod error;
 mod exec;
 pub mod host;
+mod image_archive;
 mod images;
 pub mod stream;
 mod system;

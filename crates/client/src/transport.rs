@@ -4,8 +4,7 @@
 
 use bytes::Bytes;
 use http::{Request, Response};
-use http_body_util::Full;
-use hyper::body::Incoming;
+use hyper::body::{Body, Incoming};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpStream, UnixStream};
@@ -26,8 +25,13 @@ pub fn host_header(host: &Host) -> String {
 }
 
 /// Sends `req` on a new connection to `host`; the connection lives until
-/// the response body (or an upgraded stream) is dropped.
-pub async fn send(host: &Host, req: Request<Full<Bytes>>) -> Result<Response<Incoming>> {
+/// the response body (or an upgraded stream) is dropped. The body is
+/// whole for most calls, streamed for uploads (`docker load`).
+pub async fn send<B>(host: &Host, req: Request<B>) -> Result<Response<Incoming>>
+where
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let connect_err = |source| ClientError::Connect {
         host: host.to_string(),
         source,
@@ -45,9 +49,11 @@ pub async fn send(host: &Host, req: Request<Full<Bytes>>) -> Result<Response<Inc
     }
 }
 
-async fn send_on<S>(stream: S, req: Request<Full<Bytes>>) -> Result<Response<Incoming>>
+async fn send_on<S, B>(stream: S, req: Request<B>) -> Result<Response<Incoming>>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await

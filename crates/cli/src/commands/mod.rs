@@ -3,6 +3,7 @@
 
 pub mod container;
 pub mod cp;
+pub mod image;
 pub mod ps;
 pub mod run;
 pub mod system;
@@ -69,18 +70,7 @@ pub async fn execute(client: &Client, command: Command, io: &mut Stdio) -> CmdRe
         Command::Attach(a) => container::attach(client, &a, io).await,
         Command::Top(a) => container::top(client, &a, io).await,
         Command::Cp(a) => cp::cp(client, &a).await,
-        Command::Inspect(a) => {
-            container::inspect(
-                client,
-                &a.names,
-                a.format.as_deref(),
-                a.size,
-                a.kind.as_deref(),
-                true,
-                io,
-            )
-            .await
-        }
+        Command::Inspect(a) => image::inspect::inspect(client, &a, io).await,
         Command::Ps(a) => ps::ps(client, &a, io).await,
         Command::Port(a) => container::port(client, &a, io).await,
         Command::Stats(a) => container::stats(client, &a, io).await,
@@ -89,6 +79,15 @@ pub async fn execute(client: &Client, command: Command, io: &mut Stdio) -> CmdRe
         Command::Events(a) => system::events(client, &a, io).await,
         Command::System(SystemCommand::Events(a)) => system::events(client, &a, io).await,
         Command::System(SystemCommand::Info(a)) => system::info(client, &a, io).await,
+        // Images.
+        Command::Pull(a) => image::pull::pull(client, &a, io).await,
+        Command::Images(a) => image::list::images(client, &a, io).await,
+        Command::Rmi(a) => image::remove::rmi(client, &a, io).await,
+        Command::Tag(a) => image::remove::tag(client, &a, io).await,
+        Command::History(a) => image::history::history(client, &a, io).await,
+        Command::Save(a) => image::transfer::save(client, &a, io).await,
+        Command::Load(a) => image::transfer::load(client, &a, io).await,
+        Command::Image(c) => image::execute(client, c, io).await,
         Command::Container(c) => {
             let top = match c {
                 ContainerCommand::Run(a) => Command::Run(a),

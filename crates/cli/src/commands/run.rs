@@ -10,31 +10,22 @@
 use std::path::Path;
 
 use berth_api::types::container::{AttachOptions, CreateResponse, WaitCondition, WaitResponse};
+use berth_api::types::image::{JsonMessage, PullOptions};
 use berth_client::stream::JsonStream;
 use berth_client::{Client, ClientError, Waiter};
 
 use crate::cli::{CreateArgs, RunArgs};
 use crate::errors::{start_error_status, CliError, CmdResult, RUN_ERROR};
 use crate::opts::{io_reason, CreateSpec};
-use crate::progress::{Display, ProgressMessage};
+use crate::progress::{show, Target};
 use crate::reference::ImageRef;
 use crate::stdio::{
     detach_key_bytes, pump, terminal_size, BoxConn, PumpEnd, RawTerminal, Stdio,
     DEFAULT_DETACH_KEYS,
 };
 
-/// A source of pull progress messages.
-#[allow(async_fn_in_trait)]
-pub trait PullSource {
-    /// The next message; `None` when the pull is over.
-    async fn next_message(&mut self) -> Option<Result<ProgressMessage, ClientError>>;
-}
-
-impl PullSource for JsonStream<ProgressMessage> {
-    async fn next_message(&mut self) -> Option<Result<ProgressMessage, ClientError>> {
-        self.next().await
-    }
-}
+/// A source of pull progress messages (the one `docker pull` shows too).
+pub use crate::progress::MessageSource as PullSource;
 
 /// A wait registered with the daemon.
 #[allow(async_fn_in_trait)]
@@ -77,7 +68,7 @@ pub trait Engine {
 }
 
 impl Engine for Client {
-    type Pull = JsonStream<ProgressMessage>;
+    type Pull = JsonStream<JsonMessage>;
     type Wait = Waiter;
 
     async fn create(&self, spec: &CreateSpec) -> Result<CreateResponse, ClientError> {
@@ -94,8 +85,13 @@ impl Engine for Client {
         image: &ImageRef,
         platform: Option<&str>,
     ) -> Result<Self::Pull, ClientError> {
-        self.image_create(&image.name, &image.api_tag(), platform)
-            .await
+        self.image_pull(&PullOptions {
+            from_image: image.name.clone(),
+            tag: image.api_tag(),
+            platform: platform.map(str::to_string),
+            auth: crate::commands::image::auth::for_image(&image.name),
+        })
+        .await
     }
 
     async fn attach(&self, id: &str, options: &AttachOptions) -> Result<BoxConn, ClientError> {
@@ -134,16 +130,7 @@ pub async fn pull_image<E: Engine>(
     io: &mut Stdio,
 ) -> Result<(), CliError> {
     let mut stream = engine.pull(image, platform).await?;
-    let mut display = Display::new(io.stderr_tty);
-    while let Some(m) = stream.next_message().await {
-        let m = m?;
-        if let Some(failure) = m.failure() {
-            return Err(CliError::msg(failure));
-        }
-        let text = display.render(&m);
-        io.err(&text).await;
-    }
-    Ok(())
+    show(&mut stream, io, Target::Stderr).await
 }
 
 /// docker/cli's `createContainer`: the `--cidfile`, `--pull` policy, the

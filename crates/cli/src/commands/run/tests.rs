@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use berth_api::types::container::{CreateResponse, WaitResponse};
+use berth_api::types::image::JsonMessage;
 use berth_client::stdcopy::{frame, StdStream};
 use clap::Parser;
 use tokio::io::AsyncWriteExt;
@@ -14,10 +15,10 @@ use tokio::io::AsyncWriteExt;
 use super::*;
 use crate::cli::{Cli, Command};
 
-struct FakePull(std::vec::IntoIter<ProgressMessage>);
+struct FakePull(std::vec::IntoIter<JsonMessage>);
 
 impl PullSource for FakePull {
-    async fn next_message(&mut self) -> Option<Result<ProgressMessage, ClientError>> {
+    async fn next_message(&mut self) -> Option<Result<JsonMessage, ClientError>> {
         self.0.next().map(Ok)
     }
 }
@@ -73,7 +74,7 @@ impl Engine for Fake {
         self.calls
             .borrow_mut()
             .push(format!("pull {} {}", image.name, image.api_tag()));
-        let mut msgs: Vec<ProgressMessage> = vec![serde_json::from_str(
+        let mut msgs: Vec<JsonMessage> = vec![serde_json::from_str(
             r#"{"status":"Pulling from library/busybox","id":"latest"}"#,
         )
         .unwrap()];

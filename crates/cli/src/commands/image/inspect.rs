@@ -1,0 +1,170 @@
+//! `image inspect` and the object lookup of `inspect` (docker/cli
+//! `image/inspect.go`, `system/inspect.go`): the daemon's JSON as is, in
+//! an indented array or through a template; `inspect` without `--type`
+//! tries a container, then an image, as Docker's autodetection does.
+
+use berth_client::{Client, ClientError};
+use bytes::Bytes;
+use serde_json::Value;
+
+use super::args::ImageInspectArgs;
+use crate::cli::InspectArgs;
+use crate::commands::container::indent_json;
+use crate::errors::{CliError, CmdResult};
+use crate::format::template::Template;
+use crate::stdio::Stdio;
+
+/// The object kinds a lookup may find.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Container,
+    Image,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Container => "container",
+            Kind::Image => "image",
+        }
+    }
+}
+
+/// The raw JSON of `name` as `kind`.
+async fn fetch(client: &Client, kind: Kind, name: &str, size: bool) -> Result<Bytes, ClientError> {
+    match kind {
+        Kind::Container => client.container_inspect_raw(name, size).await,
+        Kind::Image => client.image_inspect_raw(name).await,
+    }
+}
+
+/// Looks every name up among `kinds` (the first kind that has it wins)
+/// and prints what was found; the names found nowhere are the error, one
+/// line each, after the output.
+async fn inspect_as(
+    client: &Client,
+    kinds: &[Kind],
+    names: &[String],
+    format: Option<&str>,
+    size: bool,
+    io: &mut Stdio,
+) -> CmdResult {
+    let template = match format.filter(|f| !f.is_empty() && *f != "json") {
+        Some(f) => Some(
+            Template::parse(&f.replace("\\t", "\t").replace("\\n", "\n"))
+                .map_err(|e| CliError::msg(format!("template parsing error: {e}")))?,
+        ),
+        None => None,
+    };
+    let mut found = Vec::new();
+    let mut errors = Vec::new();
+    'names: for name in names {
+        for &kind in kinds {
+            match fetch(client, kind, name, size).await {
+                Ok(raw) => {
+                    found.push(raw);
+                    continue 'names;
+                }
+                Err(e) if e.status() == Some(404) && kinds.len() > 1 => {}
+                Err(e) if e.status() == Some(404) => {
+                    errors.push(format!("Error: No such {}: {name}", kind.name()));
+                    continue 'names;
+                }
+                Err(e) => {
+                    errors.push(e.to_string());
+                    continue 'names;
+                }
+            }
+        }
+        errors.push(format!("Error: No such object: {name}"));
+    }
+    io.out(&print(&found, template.as_ref())?).await;
+    if errors.is_empty() {
+        Ok(0)
+    } else {
+        Err(CliError::msg(errors.join("\n")))
+    }
+}
+
+/// The found objects: a JSON array indented as Go's `json.Indent`, or
+/// each through the template, one per line.
+fn print(found: &[Bytes], template: Option<&Template>) -> Result<String, CliError> {
+    let Some(t) = template else {
+        if found.is_empty() {
+            return Ok("[]\n".into());
+        }
+        let parts: Vec<String> = found
+            .iter()
+            .map(|raw| format!("    {}", indent_json(raw, 1)))
+            .collect();
+        return Ok(format!("[\n{}\n]\n", parts.join(",\n")));
+    };
+    let mut out = String::new();
+    for raw in found {
+        let v: Value = serde_json::from_slice(raw)
+            .map_err(|e| CliError::msg(format!("unexpected answer from the daemon: {e}")))?;
+        out.push_str(&t.render(&v).map_err(|e| CliError::msg(e.to_string()))?);
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// `image inspect`.
+pub async fn image_inspect(client: &Client, args: &ImageInspectArgs, io: &mut Stdio) -> CmdResult {
+    inspect_as(
+        client,
+        &[Kind::Image],
+        &args.images,
+        args.format.as_deref(),
+        false,
+        io,
+    )
+    .await
+}
+
+/// `inspect [--type container|image]`.
+pub async fn inspect(client: &Client, args: &InspectArgs, io: &mut Stdio) -> CmdResult {
+    let kinds: &[Kind] = match args.kind.as_deref().unwrap_or_default() {
+        "" => &[Kind::Container, Kind::Image],
+        "container" => &[Kind::Container],
+        "image" => &[Kind::Image],
+        other => {
+            return Err(CliError::msg(format!(
+                "\"{other}\" is not a valid value for --type"
+            )))
+        }
+    };
+    inspect_as(
+        client,
+        kinds,
+        &args.names,
+        args.format.as_deref(),
+        args.size,
+        io,
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arrays_and_templates() {
+        let found = vec![
+            Bytes::from_static(br#"{"Id":"sha256:ab","Config":{"Cmd":["sh"]}}"#),
+            Bytes::from_static(br#"{"Id":"sha256:cd","Config":{"Cmd":["a","b"]}}"#),
+        ];
+        assert_eq!(print(&[], None).unwrap(), "[]\n");
+        let json = print(&found[..1], None).unwrap();
+        assert_eq!(
+            json,
+            "[\n    {\n        \"Id\": \"sha256:ab\",\n        \"Config\": {\n            \"Cmd\": [\n                \"sh\"\n            ]\n        }\n    }\n]\n"
+        );
+        let t = Template::parse("{{.Id}} {{.Config.Cmd}}").unwrap();
+        assert_eq!(
+            print(&found, Some(&t)).unwrap(),
+            "sha256:ab [sh]\nsha256:cd [a b]\n"
+        );
+    }
+}
