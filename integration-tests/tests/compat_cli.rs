@@ -1,7 +1,9 @@
 //! The real `docker` CLI and Berth's own `berth` CLI driving a real
 //! `berthd` over its unix socket: run (attached, with stdin, with --rm,
 //! detached), ps, logs, exec, inspect templates, cp, stop, rm, and their
-//! exit codes. The image is pre-pulled into the data root.
+//! exit codes; then the image commands: pull, images, tag, rmi, and a run
+//! of an image not pulled yet. busybox is pre-pulled into the data root;
+//! `multilayer` is pulled by the scenario and removed again at its end.
 
 use std::fs;
 use std::path::Path;
@@ -127,6 +129,124 @@ fn scenario(bin: &Path, w: &DaemonWorld, d: &Berthd) {
     let (_, err, code) = run(&["rm", "-f", "bg", "three", "victim"]);
     assert_eq!(code, 0, "{err}");
     let (out, _, _) = run(&["ps", "-aq"]);
+    assert_eq!(out, "");
+
+    images(&run, w);
+}
+
+/// The image part of the scenario.
+fn images(run: &dyn Fn(&[&str]) -> (String, String, i32), w: &DaemonWorld) {
+    let ml = format!("{}/multilayer", w.reg.host());
+    let ml_latest = format!("{ml}:latest");
+
+    // pull, off a terminal: status lines only, then digest, status and the
+    // reference; pulling again is up to date.
+    let (out, err, code) = run(&["pull", &ml]);
+    assert_eq!((code, err.as_str()), (0, ""), "pull: {out}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[..2],
+        [
+            "Using default tag: latest",
+            "latest: Pulling from multilayer"
+        ]
+    );
+    assert!(
+        lines.iter().any(|l| l.ends_with(": Pull complete")),
+        "{out}"
+    );
+    assert!(!out.contains('\x1b'), "{out:?}");
+    let n = lines.len();
+    assert!(lines[n - 3].starts_with("Digest: sha256:"), "{out}");
+    assert_eq!(
+        lines[n - 2..],
+        [
+            format!("Status: Downloaded newer image for {ml_latest}"),
+            ml_latest.clone()
+        ]
+    );
+    let (out, _, code) = run(&["pull", &ml]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains(&format!("\nStatus: Image is up to date for {ml_latest}\n")),
+        "{out}"
+    );
+
+    // images: the table, then a template; tag shows up as another row.
+    let (out, _, _) = run(&["images"]);
+    let header: Vec<&str> = out.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(
+        header,
+        ["REPOSITORY", "TAG", "IMAGE", "ID", "CREATED", "SIZE"]
+    );
+    let (id, _, _) = run(&["image", "inspect", "-f", "{{.Id}}", &ml]);
+    let short = &id.trim()["sha256:".len()..][..12];
+    let row = out
+        .lines()
+        .find(|l| l.starts_with(&format!("{ml} ")))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert_eq!(
+        row.split_whitespace().take(3).collect::<Vec<_>>(),
+        [ml.as_str(), "latest", short]
+    );
+    let (_, err, code) = run(&["tag", &ml, "compat/tagged:v1"]);
+    assert_eq!(code, 0, "tag: {err}");
+    let (out, _, _) = run(&[
+        "images",
+        "--format",
+        "{{.Repository}}:{{.Tag}} {{.ID}}",
+        "--filter",
+        "reference=compat/*",
+    ]);
+    assert_eq!(out, format!("compat/tagged:v1 {short}\n"));
+    let (out, _, _) = run(&[
+        "image",
+        "inspect",
+        "-f",
+        "{{.Config.Cmd}}",
+        "compat/tagged:v1",
+    ]);
+    assert_eq!(out, "[sh]\n");
+
+    // rmi: an untag while another name remains, then the whole image.
+    let (out, err, code) = run(&["rmi", "compat/tagged:v1"]);
+    assert_eq!(
+        (out.as_str(), err.as_str(), code),
+        ("Untagged: compat/tagged:v1\n", "", 0)
+    );
+    let (out, err, code) = run(&["rmi", &ml]);
+    assert_eq!(code, 0, "rmi: {err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], format!("Untagged: {ml_latest}"));
+    assert!(
+        lines.contains(&format!("Deleted: {}", id.trim()).as_str()),
+        "{out}"
+    );
+    let (_, err, code) = run(&["rmi", "nosuch"]);
+    assert_eq!(
+        (err.as_str(), code),
+        (
+            "Error response from daemon: No such image: nosuch:latest\n",
+            1
+        )
+    );
+
+    // A run of an image not pulled: the notice and the pull on stderr.
+    let (out, err, code) = run(&["run", "--rm", &ml, "echo", "pulled"]);
+    assert_eq!((out.as_str(), code), ("pulled\n", 0), "{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(
+        lines[0],
+        format!("Unable to find image '{ml_latest}' locally")
+    );
+    assert_eq!(lines[1], "latest: Pulling from multilayer");
+    assert_eq!(
+        lines.last().copied(),
+        Some(format!("Status: Downloaded newer image for {ml_latest}").as_str())
+    );
+    let (_, err, code) = run(&["rmi", &ml]);
+    assert_eq!(code, 0, "{err}");
+    let (out, _, _) = run(&["images", "-q", &ml]);
     assert_eq!(out, "");
 }
 

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use berth_daemon::api::ApiBackend;
-use berth_daemon::daemon::{Daemon, DaemonConfig};
+use berth_daemon::daemon::{ContainerImageUsers, Daemon, DaemonConfig};
 use berth_daemon::listeners::Listeners;
 use berth_daemon::options::{read_config_file, DaemonOptions, FlagValues};
 use berth_daemon::pidfile::PidFile;
@@ -147,11 +147,13 @@ async fn run(
             data_root: options.data_root.clone(),
             exec_root: options.exec_root.clone(),
         },
-        Arc::new(images),
+        Arc::new(images.clone()),
         Arc::new(shims),
     )
     .await
     .map_err(|e| e.to_string())?;
+    // `rmi` must see the containers to refuse with Docker's conflicts.
+    images.set_image_users(Arc::new(ContainerImageUsers(Arc::downgrade(&daemon))));
     tracing::info!(containers = daemon.list().len(), "daemon restored");
     let mut listeners = Listeners::bind(&options.hosts)
         .await

@@ -7,11 +7,13 @@
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
+use std::sync::Weak;
 
+use berth_image::content::Digest;
 use berth_image::progress::Progress;
 use berth_image::record::ImageRecord;
 use berth_image::reference::{parse_normalized_named, tag_name_only};
-use berth_image::service::{DeleteItem, PullOptions};
+use berth_image::service::{DeleteItem, ImageUser, ImageUsers, PullOptions};
 
 use crate::error::{DaemonError, Result};
 use crate::events::{action, Message, MessageExt};
@@ -28,6 +30,30 @@ fn labels(image: &ImageRecord) -> BTreeMap<String, String> {
         .unwrap_or_default()
         .into_iter()
         .collect()
+}
+
+/// The daemon's containers as the image service sees them when it
+/// removes an image: who uses it, and whether running (Docker's `rmi`
+/// conflicts). Weak, as the service lives inside the daemon.
+pub struct ContainerImageUsers(pub Weak<Daemon>);
+
+impl ImageUsers for ContainerImageUsers {
+    fn users_of(&self, image_id: &Digest) -> Vec<ImageUser> {
+        let Some(daemon) = self.0.upgrade() else {
+            return Vec::new();
+        };
+        let id = image_id.to_string();
+        daemon
+            .list()
+            .iter()
+            .map(|c| c.record())
+            .filter(|r| r.image == id)
+            .map(|r| ImageUser {
+                container_id: r.id,
+                running: r.state.running,
+            })
+            .collect()
+    }
 }
 
 impl Daemon {

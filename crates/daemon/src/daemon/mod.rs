@@ -51,6 +51,7 @@ pub use exec::{ExecConfig, ExecInspect, ExecProcessConfig, ExecStarted};
 pub use health::{
     probe_command, Health, HealthcheckResult, HEALTH_HEALTHY, HEALTH_STARTING, HEALTH_UNHEALTHY,
 };
+pub use images::ContainerImageUsers;
 pub use list::{ListOptions, LIST_ACCEPTED_FILTERS};
 pub use prune::{dir_size, PruneFilters, PruneReport, PRUNE_ACCEPTED_FILTERS};
 pub use signal::parse_signal;

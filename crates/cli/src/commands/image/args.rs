@@ -122,9 +122,9 @@ pub struct HistoryArgs {
     /// Format output using a custom template
     #[arg(long, value_name = "string")]
     pub format: Option<String>,
-    /// Print sizes and dates in human readable format
+    /// Print sizes and dates in human readable format (long form only:
+    /// `-H` is the global `--host` here)
     #[arg(
-        short = 'H',
         long,
         value_name = "bool",
         default_value_t = true,

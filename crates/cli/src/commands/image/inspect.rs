@@ -21,15 +21,6 @@ enum Kind {
     Image,
 }
 
-impl Kind {
-    fn name(self) -> &'static str {
-        match self {
-            Kind::Container => "container",
-            Kind::Image => "image",
-        }
-    }
-}
-
 /// The raw JSON of `name` as `kind`.
 async fn fetch(client: &Client, kind: Kind, name: &str, size: bool) -> Result<Bytes, ClientError> {
     match kind {
@@ -40,7 +31,8 @@ async fn fetch(client: &Client, kind: Kind, name: &str, size: bool) -> Result<By
 
 /// Looks every name up among `kinds` (the first kind that has it wins)
 /// and prints what was found; the names found nowhere are the error, one
-/// line each, after the output.
+/// line each, after the output: the daemon's own words when one kind was
+/// asked for, Docker's `No such object` when several were tried.
 async fn inspect_as(
     client: &Client,
     kinds: &[Kind],
@@ -66,10 +58,6 @@ async fn inspect_as(
                     continue 'names;
                 }
                 Err(e) if e.status() == Some(404) && kinds.len() > 1 => {}
-                Err(e) if e.status() == Some(404) => {
-                    errors.push(format!("Error: No such {}: {name}", kind.name()));
-                    continue 'names;
-                }
                 Err(e) => {
                     errors.push(e.to_string());
                     continue 'names;

@@ -13,7 +13,8 @@ use crate::opts::io_reason;
 use crate::progress::{show, Target};
 use crate::stdio::{BoxReader, Stdio};
 
-/// docker/cli's `ValidateOutputPath`: the directory must exist, and an
+/// docker/cli's `ValidateOutputPath`: the directory must exist (Docker
+/// reports its failed `stat`), and an
 /// existing path may be a file, a directory (which the write then
 /// reports) or a pipe, but not a device.
 pub fn validate_output(path: &str) -> Result<(), String> {
@@ -21,7 +22,7 @@ pub fn validate_output(path: &str) -> Result<(), String> {
     if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
         if !dir.exists() {
             return Err(format!(
-                "invalid output path: directory \"{}\" does not exist",
+                "invalid output path: stat {}: no such file or directory",
                 dir.display()
             ));
         }
@@ -139,7 +140,7 @@ mod tests {
         assert_eq!(
             validate_output(missing.to_str().unwrap()).unwrap_err(),
             format!(
-                "invalid output path: directory \"{}\" does not exist",
+                "invalid output path: stat {}: no such file or directory",
                 dir.path().join("nosuch").display()
             )
         );
