@@ -131,11 +131,12 @@ fn scenario(bin: &Path, w: &DaemonWorld, d: &Berthd) {
     let (out, _, _) = run(&["ps", "-aq"]);
     assert_eq!(out, "");
 
-    images(&run, w);
+    images(bin, w, d);
 }
 
 /// The image part of the scenario.
-fn images(run: &dyn Fn(&[&str]) -> (String, String, i32), w: &DaemonWorld) {
+fn images(bin: &Path, w: &DaemonWorld, d: &Berthd) {
+    let run = |args: &[&str]| text(&cli(bin, &d.sock, args, b""));
     let ml = format!("{}/multilayer", w.reg.host());
     let ml_latest = format!("{ml}:latest");
 

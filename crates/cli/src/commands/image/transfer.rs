@@ -14,9 +14,8 @@ use crate::progress::{show, Target};
 use crate::stdio::{BoxReader, Stdio};
 
 /// docker/cli's `ValidateOutputPath`: the directory must exist (Docker
-/// reports its failed `stat`), and an
-/// existing path may be a file, a directory (which the write then
-/// reports) or a pipe, but not a device.
+/// reports its failed `stat`), and an existing path may be a file, a
+/// directory (which the write then reports) or a pipe, but not a device.
 pub fn validate_output(path: &str) -> Result<(), String> {
     let p = Path::new(path);
     if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
