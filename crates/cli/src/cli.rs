@@ -3,6 +3,13 @@
 
 use clap::{ArgAction, Args, Parser, Subcommand};
 
+use crate::commands::df::DfArgs;
+use crate::commands::diff::DiffArgs;
+use crate::commands::export::ExportArgs;
+use crate::commands::network::NetworkCommand;
+use crate::commands::system_prune::SystemPruneArgs;
+use crate::commands::update::UpdateArgs;
+use crate::commands::volume::VolumeCommand;
 use crate::opts::ContainerOptions;
 
 /// `berth [OPTIONS] COMMAND`.
@@ -79,6 +86,18 @@ pub enum Command {
     /// Manage Berth
     #[command(subcommand)]
     System(SystemCommand),
+    /// Update configuration of one or more containers
+    Update(UpdateArgs),
+    /// Inspect changes to files or directories on a container's filesystem
+    Diff(DiffArgs),
+    /// Export a container's filesystem as a tar archive
+    Export(ExportArgs),
+    /// Manage volumes
+    #[command(subcommand)]
+    Volume(VolumeCommand),
+    /// Manage networks
+    #[command(subcommand)]
+    Network(NetworkCommand),
 }
 
 /// `berth container ...`.
@@ -126,6 +145,12 @@ pub enum ContainerCommand {
     Stats(StatsArgs),
     /// Remove all stopped containers
     Prune(PruneArgs),
+    /// Update configuration of one or more containers
+    Update(UpdateArgs),
+    /// Inspect changes to files or directories on a container's filesystem
+    Diff(DiffArgs),
+    /// Export a container's filesystem as a tar archive
+    Export(ExportArgs),
 }
 
 /// `berth system ...`.
@@ -135,6 +160,10 @@ pub enum SystemCommand {
     Events(EventsArgs),
     /// Display system-wide information
     Info(FormatArgs),
+    /// Show Berth disk usage
+    Df(DfArgs),
+    /// Remove unused data
+    Prune(SystemPruneArgs),
 }
 
 /// `run`: the container flags plus the attach and detach ones.

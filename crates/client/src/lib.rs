@@ -18,10 +18,13 @@
 //!   `container_inspect`, `container_list`, `container_logs`,
 //!   `container_attach`, `container_resize`, `container_pause`,
 //!   `container_unpause`, `container_rename`, `container_top`,
-//!   `container_stats`, `containers_prune`), exec (`exec_create`,
+//!   `container_stats`, `containers_prune`, `container_update`,
+//!   `container_diff`, `container_export`), exec (`exec_create`,
 //!   `exec_start_attached`, `exec_start_detached`, `exec_inspect`,
 //!   `exec_resize`), system (`ping`, `version`, `info`, `events` with
-//!   [`EventsOptions`]) and `image_create` (pull progress).
+//!   [`EventsOptions`], `disk_usage`), `image_create` (pull progress), and
+//!   volumes and networks (`volume_*`, `network_*`, `*_prune`: JSON
+//!   values until their models exist; the daemon answers 501 for now).
 //!
 //! Request and answer bodies are `berth_api::types` models.
 //!
@@ -35,10 +38,12 @@ pub mod error;
 mod exec;
 pub mod host;
 mod images;
+mod networks;
 pub mod stream;
 mod system;
 mod transport;
 pub mod version;
+mod volumes;
 
 pub use berth_api::stdcopy;
 pub use client::{Call, Client, Hijacked, Ping};

@@ -757,7 +757,18 @@ pub async fn stats(client: &Client, args: &StatsArgs, io: &mut Stdio) -> CmdResu
     }
 }
 
-fn render_with_header(format: &str, header: &Value, rows: &[Value]) -> Result<String, CliError> {
+/// Renders `rows` with `format` (`table ...` gets `header` on top and
+/// aligned columns; `json` is `{{json .}}`), as docker/cli's formatter.
+pub(crate) fn render_with_header(
+    format: &str,
+    header: &Value,
+    rows: &[Value],
+) -> Result<String, CliError> {
+    let format = if format == "json" {
+        "{{json .}}"
+    } else {
+        format
+    };
     let (table, body) = match format.strip_prefix("table") {
         Some(rest) => (true, rest.trim_start().to_string()),
         None => (false, format.to_string()),
