@@ -6,6 +6,13 @@ use clap::{ArgAction, Args, Parser, Subcommand};
 use crate::commands::image::args::{
     HistoryArgs, ImageCommand, ImagesArgs, LoadArgs, PullArgs, RmiArgs, SaveArgs, TagArgs,
 };
+use crate::commands::df::DfArgs;
+use crate::commands::diff::DiffArgs;
+use crate::commands::export::ExportArgs;
+use crate::commands::network::NetworkCommand;
+use crate::commands::system_prune::SystemPruneArgs;
+use crate::commands::update::UpdateArgs;
+use crate::commands::volume::VolumeCommand;
 use crate::opts::ContainerOptions;
 
 /// `berth [OPTIONS] COMMAND`.
@@ -100,6 +107,18 @@ pub enum Command {
     /// Manage images
     #[command(subcommand)]
     Image(ImageCommand),
+    /// Update configuration of one or more containers
+    Update(UpdateArgs),
+    /// Inspect changes to files or directories on a container's filesystem
+    Diff(DiffArgs),
+    /// Export a container's filesystem as a tar archive
+    Export(ExportArgs),
+    /// Manage volumes
+    #[command(subcommand)]
+    Volume(VolumeCommand),
+    /// Manage networks
+    #[command(subcommand)]
+    Network(NetworkCommand),
 }
 
 /// `berth container ...`.
@@ -147,6 +166,12 @@ pub enum ContainerCommand {
     Stats(StatsArgs),
     /// Remove all stopped containers
     Prune(PruneArgs),
+    /// Update configuration of one or more containers
+    Update(UpdateArgs),
+    /// Inspect changes to files or directories on a container's filesystem
+    Diff(DiffArgs),
+    /// Export a container's filesystem as a tar archive
+    Export(ExportArgs),
 }
 
 /// `berth system ...`.
@@ -156,6 +181,10 @@ pub enum SystemCommand {
     Events(EventsArgs),
     /// Display system-wide information
     Info(FormatArgs),
+    /// Show Berth disk usage
+    Df(DfArgs),
+    /// Remove unused data
+    Prune(SystemPruneArgs),
 }
 
 /// `run`: the container flags plus the attach and detach ones.

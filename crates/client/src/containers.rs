@@ -1,12 +1,13 @@
 //! The container endpoints (docker/cli's `client/container_*.go`) as typed
 //! methods of [`Client`]: create, start, stop, restart, kill, wait, remove,
-//! inspect, list, logs, attach, resize, pause, unpause, rename, top, stats
-//! and prune.
+//! inspect, list, logs, attach, resize, pause, unpause, rename, top, stats,
+//! prune, update, changes (`diff`) and export.
 
 use berth_api::types::container::{
-    AttachOptions, ContainerCreateRequest, ContainerInspectResponse, ContainerSummary,
-    CreateResponse, ListOptions, LogsOptions, PruneReport, RemoveOptions, StatsOptions,
-    StatsSnapshot, StopOptions, TopResponse, WaitCondition, WaitResponse,
+    AttachOptions, Change, ContainerCreateRequest, ContainerInspectResponse, ContainerSummary,
+    ContainerUpdateRequest, ContainerUpdateResponse, CreateResponse, ListOptions, LogsOptions,
+    PruneReport, RemoveOptions, StatsOptions, StatsSnapshot, StopOptions, TopResponse,
+    WaitCondition, WaitResponse,
 };
 use berth_api::types::filters::Filters;
 use hyper::body::Incoming;
@@ -259,6 +260,35 @@ impl Client {
         let call = Call::new(Method::POST, "/containers/prune")
             .query_opt("filters", (!filters.is_empty()).then(|| filters.to_json()));
         self.json(call).await
+    }
+
+    /// `POST /containers/{id}/update`: new resource limits and restart
+    /// policy; the daemon's warnings come back.
+    pub async fn container_update(
+        &self,
+        id: &str,
+        update: &ContainerUpdateRequest,
+    ) -> Result<ContainerUpdateResponse> {
+        let call = Call::new(Method::POST, container_path(id, "/update")).json(update)?;
+        self.json(call).await
+    }
+
+    /// `GET /containers/{id}/changes`: what changed in the container's
+    /// filesystem against its image (`docker diff`).
+    pub async fn container_diff(&self, id: &str) -> Result<Vec<Change>> {
+        let changes: Option<Vec<Change>> = self
+            .json(Call::new(Method::GET, container_path(id, "/changes")))
+            .await?;
+        Ok(changes.unwrap_or_default())
+    }
+
+    /// `GET /containers/{id}/export`: a tar of the container's whole
+    /// filesystem, streamed.
+    pub async fn container_export(&self, id: &str) -> Result<ByteStream> {
+        let resp = self
+            .send(Call::new(Method::GET, container_path(id, "/export")))
+            .await?;
+        Ok(ByteStream::new(resp.into_body()))
     }
 }
 

@@ -18,14 +18,17 @@
 //!   `container_inspect`, `container_list`, `container_logs`,
 //!   `container_attach`, `container_resize`, `container_pause`,
 //!   `container_unpause`, `container_rename`, `container_top`,
-//!   `container_stats`, `containers_prune`), exec (`exec_create`,
+//!   `container_stats`, `containers_prune`, `container_update`,
+//!   `container_diff`, `container_export`), exec (`exec_create`,
 //!   `exec_start_attached`, `exec_start_detached`, `exec_inspect`,
 //!   `exec_resize`), system (`ping`, `version`, `info`, `events` with
-//!   [`EventsOptions`]) and images (`image_pull` with `X-Registry-Auth`,
-//!   `image_create`, `image_list`, `image_inspect` /
+//!   [`EventsOptions`], `disk_usage`), images (`image_pull` with
+//!   `X-Registry-Auth`, `image_create`, `image_list`, `image_inspect` /
 //!   `image_inspect_raw`, `image_history`, `image_tag`, `image_remove`,
 //!   `images_prune`, `image_save` (a tar as a [`stream::ByteStream`]),
-//!   `image_load` (a tar uploaded as it is read)).
+//!   `image_load` (a tar uploaded as it is read)), and volumes and
+//!   networks (`volume_*`, `network_*`, `*_prune`: JSON values until their
+//!   models exist; the daemon answers 501 for now).
 //!
 //! Request and answer bodies are `berth_api::types` models.
 //!
@@ -40,10 +43,12 @@ mod exec;
 pub mod host;
 mod image_archive;
 mod images;
+mod networks;
 pub mod stream;
 mod system;
 mod transport;
 pub mod version;
+mod volumes;
 
 pub use berth_api::stdcopy;
 pub use client::{Call, Client, Hijacked, Ping};

@@ -1,7 +1,8 @@
 //! The system endpoints (docker/cli's `client/version.go`, `info.go`,
-//! `events.go`): version, info and the event stream. `ping` is on
-//! [`Client`] itself, as version negotiation needs it.
+//! `events.go`, `disk_usage.go`): version, info, the event stream and disk
+//! usage. `ping` is on [`Client`] itself, as version negotiation needs it.
 
+use berth_api::types::df::DiskUsage;
 use berth_api::types::events::Message;
 use berth_api::types::filters::Filters;
 use berth_api::types::system::{SystemInfo, SystemVersion};
@@ -45,5 +46,16 @@ impl Client {
             );
         let resp = self.send(call).await?;
         Ok(JsonStream::new(resp.into_body()))
+    }
+
+    /// `GET /system/df?type=`: the disk usage of the given object kinds
+    /// (`container`, `image`, `volume`, `build-cache`; all when empty).
+    pub async fn disk_usage(&self, types: &[&str]) -> Result<DiskUsage> {
+        let call = types
+            .iter()
+            .fold(Call::new(Method::GET, "/system/df"), |c, t| {
+                c.query("type", t)
+            });
+        self.json(call).await
     }
 }

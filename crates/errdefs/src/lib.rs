@@ -24,6 +24,9 @@ pub enum ErrorKind {
     Forbidden,
     /// A dependency (a registry, the kernel) is unavailable right now (503).
     Unavailable,
+    /// The feature is not implemented (yet) by this engine (501): a clear
+    /// refusal rather than a fake success.
+    NotImplemented,
     /// Anything else: a bug or an environment failure (500).
     System,
 }
@@ -38,6 +41,7 @@ impl ErrorKind {
             ErrorKind::NotModified => 304,
             ErrorKind::Forbidden => 403,
             ErrorKind::Unavailable => 503,
+            ErrorKind::NotImplemented => 501,
             ErrorKind::System => 500,
         }
     }
@@ -54,6 +58,7 @@ impl ErrorKind {
             304 => ErrorKind::NotModified,
             403 => ErrorKind::Forbidden,
             503 => ErrorKind::Unavailable,
+            501 => ErrorKind::NotImplemented,
             _ => ErrorKind::System,
         }
     }
@@ -68,6 +73,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::NotModified => "not modified",
             ErrorKind::Forbidden => "forbidden",
             ErrorKind::Unavailable => "unavailable",
+            ErrorKind::NotImplemented => "not implemented",
             ErrorKind::System => "system",
         };
         f.write_str(name)
@@ -94,6 +100,7 @@ mod tests {
             (ErrorKind::NotModified, 304),
             (ErrorKind::Forbidden, 403),
             (ErrorKind::Unavailable, 503),
+            (ErrorKind::NotImplemented, 501),
             (ErrorKind::System, 500),
         ];
         for (kind, status) in cases {

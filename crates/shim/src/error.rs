@@ -105,7 +105,7 @@ impl From<&ShimError> for WireError {
             ErrorKind::Conflict | ErrorKind::NotModified => WireKind::Conflict,
             ErrorKind::InvalidParameter | ErrorKind::Forbidden => WireKind::InvalidParameter,
             ErrorKind::Unavailable => WireKind::Unavailable,
-            ErrorKind::System => WireKind::System,
+            ErrorKind::System | ErrorKind::NotImplemented => WireKind::System,
         };
         WireError {
             kind,

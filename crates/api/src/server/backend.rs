@@ -18,9 +18,11 @@ use super::ApiError;
 use crate::types::container::PathStat;
 use crate::types::container::{
     AttachOptions, Change, ContainerCreateRequest, ContainerInspectResponse, ContainerSummary,
-    CreateResponse, ListOptions, LogsOptions, PruneReport, RemoveOptions, StatsOptions,
-    StatsSnapshot, StopOptions, TopResponse, WaitCondition, WaitResponse,
+    ContainerUpdateRequest, ContainerUpdateResponse, CreateResponse, ListOptions, LogsOptions,
+    PruneReport, RemoveOptions, StatsOptions, StatsSnapshot, StopOptions, TopResponse,
+    WaitCondition, WaitResponse,
 };
+use crate::types::df::{DiskUsage, DiskUsageOptions};
 use crate::types::events::Message;
 use crate::types::exec::{ExecConfig, ExecInspect, ExecStartConfig};
 use crate::types::filters::Filters;
@@ -174,6 +176,20 @@ pub trait ContainerBackend: Send + Sync {
 
     /// `GET /containers/{name}/export`: a tar of the whole filesystem.
     async fn export(&self, name: &str) -> Result<ByteStream, ApiError>;
+
+    /// `POST /containers/{name}/update`: new resource limits and restart
+    /// policy. A backend that cannot update answers NotImplemented (501).
+    async fn update(
+        &self,
+        name: &str,
+        request: ContainerUpdateRequest,
+    ) -> Result<ContainerUpdateResponse, ApiError> {
+        let _ = (name, request);
+        Err(ApiError::new(
+            berth_errdefs::ErrorKind::NotImplemented,
+            "container update is not implemented by this backend",
+        ))
+    }
 }
 
 /// The query of `PUT /containers/{name}/archive`.
@@ -229,4 +245,14 @@ pub trait SystemBackend: Send + Sync {
     /// `GET /events`: replay then live events, until `until` or the client
     /// goes away.
     async fn events(&self, options: EventsOptions) -> Result<BoxStream<Message>, ApiError>;
+
+    /// `GET /system/df?type=`: disk usage of the parts `options` selects. A
+    /// backend that cannot tell answers NotImplemented (501).
+    async fn disk_usage(&self, options: DiskUsageOptions) -> Result<DiskUsage, ApiError> {
+        let _ = options;
+        Err(ApiError::new(
+            berth_errdefs::ErrorKind::NotImplemented,
+            "disk usage is not implemented by this backend",
+        ))
+    }
 }

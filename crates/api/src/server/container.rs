@@ -16,8 +16,8 @@ use super::error::HttpError;
 use super::request::{read_json, read_json_default, Query};
 use super::{hijack, json_line, json_response, ApiError, Backends};
 use crate::types::container::{
-    decode_create_request, AttachOptions, ListOptions, LogsOptions, PathStat, RemoveOptions,
-    StatsOptions, StopOptions, WaitCondition, PATH_STAT_HEADER,
+    decode_create_request, AttachOptions, ContainerUpdateRequest, ListOptions, LogsOptions,
+    PathStat, RemoveOptions, StatsOptions, StopOptions, WaitCondition, PATH_STAT_HEADER,
 };
 use crate::types::exec::{ExecConfig, ExecStartConfig};
 use crate::types::IdResponse;
@@ -54,6 +54,7 @@ pub(crate) fn routes() -> Router<Backends> {
             get(archive_get).head(archive_stat).put(archive_put),
         )
         .route("/containers/{name}/export", get(export))
+        .route("/containers/{name}/update", post(update))
         .route("/exec/{id}/resize", post(exec_resize))
 }
 
@@ -463,4 +464,16 @@ async fn archive_put(
 /// `GET /containers/{name}/export`.
 async fn export(State(b): State<Backends>, Path(name): Path<String>) -> Reply {
     Ok(tar_response(b.container.export(&name).await?))
+}
+
+/// `POST /containers/{name}/update`: 200 `{"Warnings": [...]}`.
+async fn update(
+    State(b): State<Backends>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Reply {
+    let request: ContainerUpdateRequest = read_json_default(&headers, body).await?;
+    let answer = b.container.update(&name, request).await?;
+    Ok(json_response(StatusCode::OK, &answer))
 }

@@ -13,9 +13,9 @@
 //!   is a 400 naming the field; a body over [`MAX_JSON_BODY`] is a 413;
 //!   an unknown route is 404 `{"message":"page not found"}`.
 //!
-//! Not served yet: `attach`, `exec/{id}/start` (hijacked streams; the
-//! backend methods are there), archive, export, update, commit, image
-//! push/search/import, networks, volumes.
+//! Volumes and networks answer 501 (`volumes are not implemented yet in
+//! Berth`) on every route. Not served yet: commit, image
+//! push/search/import.
 //!
 //! [`API_VERSION`]: crate::types::system::API_VERSION
 //! [`MIN_API_VERSION`]: crate::types::system::MIN_API_VERSION
@@ -25,9 +25,11 @@ mod container;
 mod error;
 mod hijack;
 mod image;
+mod network;
 mod request;
 mod system;
 mod version;
+mod volume;
 
 #[cfg(test)]
 mod tests;
@@ -47,6 +49,8 @@ pub use backend::{
 pub use error::ApiError;
 pub use hijack::{MULTIPLEXED_STREAM, RAW_STREAM};
 pub use image::{ImageBackend, JsonMessageStream};
+pub use network::NETWORKS_NOT_IMPLEMENTED;
+pub use volume::VOLUMES_NOT_IMPLEMENTED;
 pub use request::MAX_JSON_BODY;
 pub use version::{compare_versions, RequestedVersion};
 
@@ -92,6 +96,8 @@ pub fn router(backends: Backends) -> Router {
         .merge(system::routes())
         .merge(container::routes())
         .merge(image::routes())
+        .merge(volume::routes())
+        .merge(network::routes())
         .route_layer(axum::middleware::from_fn(version::check))
         .fallback(not_found)
         .with_state(backends);

@@ -1,5 +1,5 @@
 //! The system routes (moby `router/system`): `/_ping`, `/version`,
-//! `/info`, `/events`.
+//! `/info`, `/events`, `/system/df`.
 
 use std::convert::Infallible;
 
@@ -14,7 +14,8 @@ use futures_util::StreamExt;
 use super::backend::EventsOptions;
 use super::error::HttpError;
 use super::request::Query;
-use super::{json_line, json_response, Backends};
+use super::{json_line, json_response, ApiError, Backends};
+use crate::types::df::DiskUsageOptions;
 
 /// The routes, without the version prefix.
 pub(crate) fn routes() -> Router<Backends> {
@@ -23,6 +24,7 @@ pub(crate) fn routes() -> Router<Backends> {
         .route("/version", get(version))
         .route("/info", get(info))
         .route("/events", get(events))
+        .route("/system/df", get(disk_usage))
 }
 
 /// `GET`/`HEAD /_ping`: `OK` (no body for HEAD) with the headers the CLI
@@ -80,4 +82,16 @@ async fn events(State(b): State<Backends>, RawQuery(q): RawQuery) -> Result<Resp
         HeaderValue::from_static("application/json"),
     );
     Ok(r)
+}
+
+/// `GET /system/df?type=`: the disk usage of the selected object kinds
+/// (every kind when `type` is absent).
+async fn disk_usage(
+    State(b): State<Backends>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, HttpError> {
+    let q = Query::parse(q.as_deref())?;
+    let options = DiskUsageOptions::from_types(&q.all("type")).map_err(ApiError::invalid)?;
+    let du = b.system.disk_usage(options).await?;
+    Ok(json_response(StatusCode::OK, &du))
 }

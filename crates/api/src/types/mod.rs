@@ -4,6 +4,7 @@
 pub mod common;
 pub mod container;
 mod decode;
+pub mod df;
 pub mod events;
 pub mod exec;
 pub mod filters;

@@ -19,6 +19,7 @@ use crate::cli::{
     AttachArgs, ExecArgs, KillArgs, LogsArgs, PortArgs, PruneArgs, RenameArgs, RmArgs, StartArgs,
     StatsArgs, StopArgs, Targets, TopArgs,
 };
+use crate::commands::prompt::confirm;
 use crate::errors::{CliError, CmdResult};
 use crate::format::table::align;
 use crate::format::template::Template;
@@ -757,7 +758,18 @@ pub async fn stats(client: &Client, args: &StatsArgs, io: &mut Stdio) -> CmdResu
     }
 }
 
-fn render_with_header(format: &str, header: &Value, rows: &[Value]) -> Result<String, CliError> {
+/// Renders `rows` with `format` (`table ...` gets `header` on top and
+/// aligned columns; `json` is `{{json .}}`), as docker/cli's formatter.
+pub(crate) fn render_with_header(
+    format: &str,
+    header: &Value,
+    rows: &[Value],
+) -> Result<String, CliError> {
+    let format = if format == "json" {
+        "{{json .}}"
+    } else {
+        format
+    };
     let (table, body) = match format.strip_prefix("table") {
         Some(rest) => (true, rest.trim_start().to_string()),
         None => (false, format.to_string()),
@@ -779,15 +791,14 @@ fn render_with_header(format: &str, header: &Value, rows: &[Value]) -> Result<St
 /// `container prune`.
 pub async fn prune(client: &Client, args: &PruneArgs, io: &mut Stdio) -> CmdResult {
     let filters = crate::commands::ps::parse_filters(&args.filter)?;
-    if !args.force {
-        io.out("WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ")
-            .await;
-        let mut line = String::new();
-        let ok = std::io::stdin().read_line(&mut line).is_ok()
-            && matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes");
-        if !ok {
-            return Ok(0);
-        }
+    if !args.force
+        && !confirm(
+            io,
+            "WARNING! This will remove all stopped containers.\nAre you sure you want to continue?",
+        )
+        .await
+    {
+        return Ok(0);
     }
     let report = client.containers_prune(&filters).await?;
     let mut out = String::new();

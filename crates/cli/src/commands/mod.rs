@@ -3,10 +3,18 @@
 
 pub mod container;
 pub mod cp;
+pub mod df;
+pub mod diff;
+pub mod export;
 pub mod image;
+pub mod network;
+pub mod prompt;
 pub mod ps;
 pub mod run;
 pub mod system;
+pub mod system_prune;
+pub mod update;
+pub mod volume;
 
 use berth_client::{Client, Host};
 
@@ -88,6 +96,15 @@ pub async fn execute(client: &Client, command: Command, io: &mut Stdio) -> CmdRe
         Command::Save(a) => image::transfer::save(client, &a, io).await,
         Command::Load(a) => image::transfer::load(client, &a, io).await,
         Command::Image(c) => image::execute(client, c, io).await,
+        Command::System(SystemCommand::Df(a)) => df::df(client, &a, io).await,
+        Command::System(SystemCommand::Prune(a)) => {
+            system_prune::system_prune(client, &a, io).await
+        }
+        Command::Update(a) => update::update(client, &a, io).await,
+        Command::Diff(a) => diff::diff(client, &a, io).await,
+        Command::Export(a) => export::export(client, &a, io).await,
+        Command::Volume(c) => volume::volume(client, &c, io).await,
+        Command::Network(c) => network::network(client, &c, io).await,
         Command::Container(c) => {
             let top = match c {
                 ContainerCommand::Run(a) => Command::Run(a),
@@ -121,6 +138,9 @@ pub async fn execute(client: &Client, command: Command, io: &mut Stdio) -> CmdRe
                     .await
                 }
                 ContainerCommand::Prune(a) => return container::prune(client, &a, io).await,
+                ContainerCommand::Update(a) => Command::Update(a),
+                ContainerCommand::Diff(a) => Command::Diff(a),
+                ContainerCommand::Export(a) => Command::Export(a),
             };
             Box::pin(execute(client, top, io)).await
         }

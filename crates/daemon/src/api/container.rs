@@ -9,8 +9,9 @@ use berth_api::server::{
 };
 use berth_api::types::container::{
     AttachOptions, Change, ContainerCreateRequest, ContainerInspectResponse, ContainerSummary,
-    CreateResponse, ListOptions, LogsOptions, PathStat, PruneReport, RemoveOptions, StatsOptions,
-    StatsSnapshot, StopOptions, TopResponse, WaitCondition, WaitExitError, WaitResponse,
+    ContainerUpdateRequest, ContainerUpdateResponse, CreateResponse, ListOptions, LogsOptions,
+    PathStat, PruneReport, RemoveOptions, StatsOptions, StatsSnapshot, StopOptions, TopResponse,
+    WaitCondition, WaitExitError, WaitResponse,
 };
 use berth_api::types::filters::Filters;
 use futures_util::TryStreamExt;
@@ -108,7 +109,13 @@ impl ContainerBackend for ApiBackend {
         let now = SystemTime::now();
         Ok(records
             .iter()
-            .map(|r| inspect::summary(&self.daemon, r, now))
+            .map(|r| {
+                let mut row = inspect::summary(&self.daemon, r, now);
+                if options.size {
+                    (row.size_rw, row.size_root_fs) = inspect::sizes(&self.daemon, r);
+                }
+                row
+            })
             .collect())
     }
 
@@ -240,5 +247,18 @@ impl ContainerBackend for ApiBackend {
     async fn export(&self, name: &str) -> R<ByteStream> {
         let tar = self.daemon.export(name).await.map_err(api_error)?;
         Ok(streams::tar(tar))
+    }
+
+    async fn update(
+        &self,
+        name: &str,
+        request: ContainerUpdateRequest,
+    ) -> R<ContainerUpdateResponse> {
+        let warnings = self
+            .daemon
+            .update_container(name, request)
+            .await
+            .map_err(api_error)?;
+        Ok(ContainerUpdateResponse { warnings })
     }
 }

@@ -94,7 +94,7 @@ pub(crate) fn inspect(daemon: &Daemon, name: &str, size: bool) -> Result<Contain
         driver: DRIVER.into(),
         platform: "linux".into(),
         exec_ids: Some(daemon.exec_ids_of(&r.id)).filter(|ids| !ids.is_empty()),
-        host_config: Some(container.host_config().clone()),
+        host_config: Some(container.host_config()),
         graph_driver: GraphDriverData {
             data: graph,
             name: DRIVER.into(),
@@ -108,7 +108,7 @@ pub(crate) fn inspect(daemon: &Daemon, name: &str, size: bool) -> Result<Contain
 }
 
 /// `(SizeRw, SizeRootFs)`: the writable layer, and it plus the image.
-fn sizes(daemon: &Daemon, r: &ContainerRecord) -> (i64, i64) {
+pub(crate) fn sizes(daemon: &Daemon, r: &ContainerRecord) -> (i64, i64) {
     let rw = daemon
         .images()
         .rootfs(&r.id)

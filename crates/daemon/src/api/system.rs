@@ -1,16 +1,17 @@
 //! [`SystemBackend`] over the daemon: version, info (from the host and the
-//! daemon's state), and the event stream.
+//! daemon's state), the event stream, and disk usage.
 
 use std::time::SystemTime;
 
 use async_trait::async_trait;
 use berth_api::server::{ApiError, BoxStream, EventsOptions, SystemBackend};
+use berth_api::types::df::{DiskUsage, DiskUsageOptions};
 use berth_api::types::events::Message;
 use berth_api::types::system::{
     ComponentVersion, PlatformInfo, SystemInfo, SystemVersion, API_VERSION, MIN_API_VERSION,
 };
 
-use super::{api_error, ApiBackend};
+use super::{api_error, inspect, ApiBackend};
 use crate::events::{parse_event_time, EventFilter};
 
 /// Berth's version, reported as the engine's.
@@ -168,5 +169,38 @@ impl SystemBackend for ApiBackend {
             futures_util::stream::iter(replay),
             live,
         )))
+    }
+
+    async fn disk_usage(&self, options: DiskUsageOptions) -> Result<DiskUsage, ApiError> {
+        let d = &self.daemon;
+        let mut du = DiskUsage::default();
+        if options.images {
+            let images = d.images_disk_usage();
+            du.layers_size = images.layers_size;
+            du.images = Some(images.images);
+        }
+        if options.containers {
+            let now = SystemTime::now();
+            let mut rows: Vec<_> = d
+                .list()
+                .iter()
+                .map(|c| {
+                    let r = c.record();
+                    let mut row = inspect::summary(d, &r, now);
+                    (row.size_rw, row.size_root_fs) = inspect::sizes(d, &r);
+                    row
+                })
+                .collect();
+            rows.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.id.cmp(&b.id)));
+            du.containers = Some(rows);
+        }
+        // No volume store and no builder yet: nothing of theirs is on disk.
+        if options.volumes {
+            du.volumes = Some(Vec::new());
+        }
+        if options.build_cache {
+            du.build_cache = Some(Vec::new());
+        }
+        Ok(du)
     }
 }

@@ -1,6 +1,7 @@
-//! Finding a container's cgroup on the host (read-only): the hierarchies
+//! Finding a container's cgroup on the host: the hierarchies
 //! from `/proc/self/mountinfo`, the container's directory in each, and the
-//! processes in it. Used by `top` and `stats`.
+//! processes in it. Used by `top` and `stats` (and by `update`, which
+//! writes the limits there).
 //!
 //! The runtime interprets the spec's `cgroupsPath` (`/berth/<id>`, or
 //! `<CgroupParent>/<id>`) below each hierarchy's root, so on cgroup v1 the
@@ -73,6 +74,13 @@ impl ContainerCgroup {
             cg.v2 = unified;
         }
         cg
+    }
+
+    /// A cgroup made of the given v1 hierarchies (tests point it at temp
+    /// directories).
+    #[cfg(test)]
+    pub(crate) fn from_v1(v1: Vec<(Vec<String>, PathBuf)>) -> ContainerCgroup {
+        ContainerCgroup { v1, v2: None }
     }
 
     /// The container's directory in the v1 hierarchy holding `controller`.

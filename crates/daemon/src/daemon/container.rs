@@ -30,7 +30,8 @@ pub struct Container {
     id: String,
     dir: PathBuf,
     record: Mutex<ContainerRecord>,
-    host_config: HostConfig,
+    /// Behind a lock because `docker update` changes it in place.
+    host_config: Mutex<HostConfig>,
     /// Held across start / stop / remove so they never interleave.
     pub(crate) op: tokio::sync::Mutex<()>,
     lifecycle: watch::Sender<Lifecycle>,
@@ -50,7 +51,7 @@ impl Container {
             id: record.id.clone(),
             dir,
             record: Mutex::new(record),
-            host_config,
+            host_config: Mutex::new(host_config),
             op: tokio::sync::Mutex::new(()),
             lifecycle: watch::Sender::new(Lifecycle {
                 exit_code,
@@ -67,9 +68,12 @@ impl Container {
         self.lock().clone()
     }
 
-    /// The host config it was created with.
-    pub fn host_config(&self) -> &HostConfig {
-        &self.host_config
+    /// A copy of the host config (as created, then as `update` changed it).
+    pub fn host_config(&self) -> HostConfig {
+        self.host_config
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Its directory (`<data root>/containers/<id>`).
@@ -90,7 +94,24 @@ impl Container {
     ) -> Result<T> {
         let mut record = self.lock();
         let out = f(&mut record);
-        persist::save(data_root, &record, &self.host_config)?;
+        persist::save(data_root, &record, &self.host_config())?;
+        Ok(out)
+    }
+
+    /// Changes the host config and writes it to disk with the record; on a
+    /// failed write the old host config stays.
+    pub fn update_host_config<T>(
+        &self,
+        data_root: &Path,
+        f: impl FnOnce(&mut HostConfig) -> T,
+    ) -> Result<T> {
+        // Record first, then host config: the order `update` takes them in.
+        let record = self.lock();
+        let mut host = self.host_config.lock().unwrap_or_else(|e| e.into_inner());
+        let mut changed = host.clone();
+        let out = f(&mut changed);
+        persist::save(data_root, &record, &changed)?;
+        *host = changed;
         Ok(out)
     }
 

@@ -268,11 +268,8 @@ impl Daemon {
             }
         }
         if !config.user.is_empty() {
-            let group_add = container
-                .host_config()
-                .group_add
-                .as_deref()
-                .unwrap_or_default();
+            let host = container.host_config();
+            let group_add = host.group_add.as_deref().unwrap_or_default();
             let exec_user = user::resolve_user(&rootfs, &config.user, group_add)?;
             let mut u = process.user().clone();
             u.set_uid(exec_user.uid);

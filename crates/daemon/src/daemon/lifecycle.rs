@@ -72,7 +72,7 @@ impl Daemon {
             &id,
             &image.config,
             &record.config,
-            container.host_config(),
+            &container.host_config(),
             &rootfs.merged_dir,
             container.dir(),
         ))?;

@@ -26,7 +26,8 @@ impl Daemon {
             return Err(DaemonError::invalid("You must choose at least one stream"));
         }
         let container = self.get(reference)?;
-        let driver = container.host_config().log_config.kind.as_str();
+        let host = container.host_config();
+        let driver = host.log_config.kind.as_str();
         if !matches!(driver, "" | "json-file") {
             // moby classifies this as NotImplemented (501); berth_errdefs
             // has no such kind yet.

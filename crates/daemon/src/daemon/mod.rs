@@ -14,6 +14,7 @@ mod changes;
 mod container;
 pub mod container_fs;
 mod create;
+mod df;
 mod exec;
 mod export;
 mod health;
@@ -34,6 +35,7 @@ mod state;
 mod stats;
 mod tar_stream;
 mod top;
+mod update;
 mod wait;
 
 use std::path::{Path, PathBuf};
@@ -47,6 +49,7 @@ pub use attach::{AttachInput, AttachOptions, AttachOutputStream, AttachSession, 
 pub use changes::{Change, CHANGE_ADD, CHANGE_DELETE, CHANGE_MODIFY, INIT_PATHS};
 pub use container::{Container, Lifecycle};
 pub use create::CreateResponse;
+pub use df::{images_usage, ImageLayers, ImagesUsage};
 pub use exec::{ExecConfig, ExecInspect, ExecProcessConfig, ExecStarted};
 pub use health::{
     probe_command, Health, HealthcheckResult, HEALTH_HEALTHY, HEALTH_STARTING, HEALTH_UNHEALTHY,
@@ -61,6 +64,7 @@ pub use stats::{
 };
 pub use tar_stream::TarStream;
 pub use top::{TopResponse, DEFAULT_PS_ARGS};
+pub use update::{merge as merge_update, verify_update, BLKIO_WEIGHT_UNSUPPORTED};
 pub use wait::WaitCondition;
 
 use crate::error::Result;

@@ -79,7 +79,7 @@ async fn sample(container: &Arc<Container>) -> StatsSnapshot {
     if !record.state.running || record.state.restarting {
         return StatsSnapshot::empty(&record.name, &record.id);
     }
-    let cgroup = ContainerCgroup::locate(container.host_config(), &record.id);
+    let cgroup = ContainerCgroup::locate(&container.host_config(), &record.id);
     let (name, id) = (record.name, record.id);
     let read = tokio::task::spawn_blocking(move || read_cgroup(&cgroup, &name, &id)).await;
     match read {

@@ -39,7 +39,7 @@ impl Daemon {
                 record.id
             )));
         }
-        let pids = ContainerCgroup::locate(container.host_config(), &record.id).pids();
+        let pids = ContainerCgroup::locate(&container.host_config(), &record.id).pids();
         let args: Vec<String> = ps_args.split(' ').map(str::to_string).collect();
         let output = run_ps(&args, &pids).await?;
         let list = parse_ps_output(&output, &pids)?;

@@ -2,7 +2,7 @@
 //! container is created with ([`Config`], [`HostConfig`],
 //! [`ContainerCreateRequest`]), what inspect and `docker ps` show
 //! ([`ContainerInspectResponse`], [`ContainerSummary`]), and the bodies of
-//! wait, top, stats, changes, prune and archive.
+//! wait, top, stats, changes, prune, update and archive.
 //!
 //! Decoding follows Go's `encoding/json` as moby uses it: unknown fields are
 //! ignored, `null` means the zero value, `Cmd`/`Entrypoint`/`Shell` accept a
@@ -20,6 +20,7 @@ mod stats;
 mod strslice;
 mod summary;
 mod top;
+mod update;
 mod wait;
 
 pub use archive::{PathStat, MODE_DIR, MODE_SYMLINK, PATH_STAT_HEADER};
@@ -45,6 +46,7 @@ pub use stats::{
 pub use strslice::StrSlice;
 pub use summary::{ContainerSummary, NetworkSettingsSummary, Port, SummaryHostConfig};
 pub use top::TopResponse;
+pub use update::{ContainerUpdateRequest, ContainerUpdateResponse};
 pub use wait::{WaitExitError, WaitResponse};
 
 #[cfg(test)]

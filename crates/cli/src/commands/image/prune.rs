@@ -4,6 +4,7 @@
 use berth_client::Client;
 
 use super::args::ImagePruneArgs;
+use crate::commands::prompt::confirm;
 use crate::commands::ps::parse_filters;
 use crate::errors::CmdResult;
 use crate::format::units::human_size;
@@ -17,18 +18,28 @@ pub const DANGLING_WARNING: &str =
 /// The prompt with `-a`.
 pub const ALL_WARNING: &str = "WARNING! This will remove all images without at least one container associated to them.\nAre you sure you want to continue?";
 
+/// The `Deleted Images:` block listing what a prune untagged and deleted
+/// (empty when nothing was); `system prune` prints it too.
+pub fn deleted_block(report: &PruneReport) -> String {
+    let deleted = report.images_deleted.as_deref().unwrap_or_default();
+    if deleted.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("Deleted Images:\n");
+    for item in deleted {
+        match item {
+            DeleteItem::Untagged(r) => out.push_str(&format!("untagged: {r}\n")),
+            DeleteItem::Deleted(id) => out.push_str(&format!("deleted: {id}\n")),
+        }
+    }
+    out
+}
+
 /// What prune prints: the removed names and IDs, then the space freed.
 pub fn report_text(report: &PruneReport) -> String {
-    let mut out = String::new();
+    let mut out = deleted_block(report);
     let deleted = report.images_deleted.as_deref().unwrap_or_default();
     if !deleted.is_empty() {
-        out.push_str("Deleted Images:\n");
-        for item in deleted {
-            match item {
-                DeleteItem::Untagged(r) => out.push_str(&format!("untagged: {r}\n")),
-                DeleteItem::Deleted(id) => out.push_str(&format!("deleted: {id}\n")),
-            }
-        }
         // Docker prints its list with Println: a blank line follows.
         out.push('\n');
     }
@@ -42,16 +53,6 @@ pub fn report_text(report: &PruneReport) -> String {
         human_size(freed as f64)
     ));
     out
-}
-
-/// Docker's `PromptForConfirmation`: only `y` (any case) confirms.
-async fn confirm(io: &mut Stdio, message: &str) -> bool {
-    io.out(&format!("{message} [y/N] ")).await;
-    let mut line = String::new();
-    let read =
-        tokio::task::spawn_blocking(move || std::io::stdin().read_line(&mut line).map(|_| line))
-            .await;
-    matches!(read, Ok(Ok(l)) if l.trim().eq_ignore_ascii_case("y"))
 }
 
 /// `image prune`.
