@@ -897,6 +897,11 @@ fn two_hundred_clients_at_once() {
         .iter()
         .map(|c| c["Id"].as_str().unwrap_or_default().to_string())
         .collect();
-    assert_eq!(ids, [real.clone()], "containers left: {}", list.text());
+    assert_eq!(
+        ids,
+        std::slice::from_ref(&real),
+        "containers left: {}",
+        list.text()
+    );
     remove(&sock, &real);
 }
