@@ -23,9 +23,14 @@ enum Task {
     /// Run a benchmark.
     #[command(subcommand)]
     Bench(Bench),
-    /// Run a busybox container end to end with berth-runc.
+    /// Run a busybox container end to end: a local registry, berthd, and
+    /// `berth run --rm <registry>/busybox:latest echo hello`.
     Demo {
-        /// The command to run in the container [default: a short tour].
+        /// Skip the daemon: pull in-process and run the bundle with
+        /// berth-runc.
+        #[arg(long)]
+        runtime_only: bool,
+        /// The command to run in the container [default: echo hello].
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         command: Vec<String>,
     },
@@ -100,8 +105,17 @@ struct RuntimeArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Task::Demo { command } = &cli.command {
-        return match xtask::demo::run(command) {
+    if let Task::Demo {
+        runtime_only,
+        command,
+    } = &cli.command
+    {
+        let result = if *runtime_only {
+            xtask::demo::run_runtime_only(command)
+        } else {
+            xtask::demo::run(command)
+        };
+        return match result {
             Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
             Err(err) => {
                 eprintln!("error: {err:#}");

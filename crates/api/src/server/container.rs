@@ -70,6 +70,7 @@ async fn create(
     body: Body,
 ) -> Reply {
     let q = Query::parse(q.as_deref())?;
+    q.platform()?;
     let request = read_json(&headers, body, decode_create_request)
         .await?
         .ok_or_else(|| ApiError::invalid("invalid JSON: got EOF while reading request body"))?;

@@ -11,7 +11,8 @@
 //! - A backend error's kind picks the status and the body is
 //!   `{"message": ...}` (304 without a body); a body that does not decode
 //!   is a 400 naming the field; a body over [`MAX_JSON_BODY`] is a 413;
-//!   an unknown route is 404 `{"message":"page not found"}`.
+//!   an unknown route, or a known one with the wrong method, is 404
+//!   `{"message":"page not found"}` (as moby).
 //!
 //! Volumes and networks answer 501 (`volumes are not implemented yet in
 //! Berth`) on every route. Not served yet: commit, image
@@ -99,6 +100,10 @@ pub fn router(backends: Backends) -> Router {
         .merge(volume::routes())
         .merge(network::routes())
         .route_layer(axum::middleware::from_fn(version::check))
+        // moby answers a known path with the wrong method as an unknown
+        // route (its mux's MethodNotAllowedHandler is the 404 handler), not
+        // with a bodiless 405.
+        .method_not_allowed_fallback(not_found)
         .fallback(not_found)
         .with_state(backends);
     let versioned = tower::Layer::layer(&axum::middleware::from_fn(version::strip_prefix), routes);

@@ -19,13 +19,18 @@ pub const MAX_JSON_BODY: usize = 4 << 20;
 pub(crate) struct Query(Vec<(String, String)>);
 
 impl Query {
-    /// Parses a raw query string; a malformed one is InvalidParameter.
+    /// Parses a raw query string; a malformed one (including a `%` not
+    /// followed by two hex digits, which Go's `url.ParseQuery` refuses and
+    /// `form_urlencoded` would keep literally) is InvalidParameter.
     pub(crate) fn parse(raw: Option<&str>) -> Result<Self, HttpError> {
         match raw {
             None | Some("") => Ok(Query::default()),
-            Some(q) => serde_urlencoded::from_str(q)
-                .map(Query)
-                .map_err(|e| ApiError::invalid(format!("invalid query: {e}")).into()),
+            Some(q) => {
+                check_escapes(q)?;
+                serde_urlencoded::from_str(q)
+                    .map(Query)
+                    .map_err(|e| ApiError::invalid(format!("invalid query: {e}")).into())
+            }
         }
     }
 
@@ -84,6 +89,121 @@ impl Query {
     /// The `filters` parameter.
     pub(crate) fn filters(&self) -> Result<Filters, HttpError> {
         Ok(Filters::from_json(self.get("filters"))?)
+    }
+
+    /// The `platform` parameter when present, checked as moby's router
+    /// checks it (containerd's `platforms.Parse`) before anything is done.
+    pub(crate) fn platform(&self) -> Result<Option<String>, HttpError> {
+        let Some(p) = self.opt("platform") else {
+            return Ok(None);
+        };
+        check_platform(&p)?;
+        Ok(Some(p))
+    }
+}
+
+/// Refuses a `%` escape that is not two hex digits, with Go's message.
+fn check_escapes(q: &str) -> Result<(), HttpError> {
+    let b = q.as_bytes();
+    for (i, _) in q.match_indices('%') {
+        let ok = b.len() > i + 2 && b[i + 1].is_ascii_hexdigit() && b[i + 2].is_ascii_hexdigit();
+        if !ok {
+            // Byte slicing may split a UTF-8 sequence: show it lossily.
+            let bad = String::from_utf8_lossy(&b[i..(i + 3).min(b.len())]);
+            return Err(ApiError::invalid(format!("invalid URL escape \"{bad}\"")).into());
+        }
+    }
+    Ok(())
+}
+
+/// Operating systems containerd knows (a platform of one component may
+/// name one of these).
+const KNOWN_OS: [&str; 17] = [
+    "aix",
+    "android",
+    "darwin",
+    "dragonfly",
+    "freebsd",
+    "hurd",
+    "illumos",
+    "ios",
+    "js",
+    "linux",
+    "nacl",
+    "netbsd",
+    "openbsd",
+    "plan9",
+    "solaris",
+    "windows",
+    "zos",
+];
+
+/// Architectures containerd knows, and the aliases it normalizes.
+const KNOWN_ARCH: [&str; 31] = [
+    "386",
+    "amd64",
+    "amd64p32",
+    "arm",
+    "armbe",
+    "arm64",
+    "arm64be",
+    "ppc64",
+    "ppc64le",
+    "loong64",
+    "mips",
+    "mipsle",
+    "mips64",
+    "mips64le",
+    "mips64p32",
+    "mips64p32le",
+    "ppc",
+    "riscv",
+    "riscv64",
+    "s390",
+    "s390x",
+    "sparc",
+    "sparc64",
+    "wasm",
+    "x86_64",
+    "x86-64",
+    "aarch64",
+    "i386",
+    "i686",
+    "armhf",
+    "armel",
+];
+
+/// containerd's `platforms.Parse` rules: `os/arch[/variant]` of
+/// `[A-Za-z0-9_-]+` components, or one component naming a known OS or
+/// architecture. Anything else is InvalidParameter with its wording.
+fn check_platform(p: &str) -> Result<(), HttpError> {
+    let bad = |why: &str| -> HttpError {
+        ApiError::invalid(format!("\"{p}\": {why}: invalid argument")).into()
+    };
+    let parts: Vec<&str> = p.split('/').collect();
+    let specifier = |s: &&str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    };
+    if let Some(part) = parts.iter().find(|s| !specifier(s)) {
+        return Err(ApiError::invalid(format!(
+            "\"{part}\" is an invalid component of \"{p}\": platform specifier component \
+             must match \"^[A-Za-z0-9_-]+$\": invalid argument"
+        ))
+        .into());
+    }
+    match parts.as_slice() {
+        [one] => {
+            let one = one.to_ascii_lowercase();
+            if KNOWN_OS.contains(&one.as_str()) || KNOWN_ARCH.contains(&one.as_str()) {
+                Ok(())
+            } else {
+                Err(bad("unknown operating system or architecture"))
+            }
+        }
+        [_, _] | [_, _, _] => Ok(()),
+        _ => Err(bad("cannot parse platform specifier")),
     }
 }
 

@@ -23,6 +23,7 @@ use crate::types::exec::{ExecConfig, ExecInspect, ExecProcessConfig, ExecStartCo
 use crate::types::filters::Filters;
 use crate::types::system::{SystemInfo, SystemVersion, API_VERSION};
 
+mod abuse;
 mod ctl;
 mod images;
 

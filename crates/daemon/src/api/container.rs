@@ -22,13 +22,32 @@ use crate::logs::{parse_tail, parse_time_filter};
 
 type R<T> = Result<T, ApiError>;
 
+/// The daemon's default log driver, which berthd is limited to.
+const DEFAULT_LOG_DRIVER: &str = "json-file";
+
+/// moby's `mergeAndVerifyLogConfig` at create: an unset log driver is the
+/// daemon's default and is stored with the container, so inspect shows
+/// `{"Type": "json-file", "Config": {}}` (docker-py's `containers.run`
+/// reads the output back only when it sees a driver it can read).
+fn default_log_config(request: &mut ContainerCreateRequest) {
+    let log = &mut request
+        .host_config
+        .get_or_insert_with(Default::default)
+        .log_config;
+    if log.kind.is_empty() {
+        log.kind = DEFAULT_LOG_DRIVER.to_string();
+    }
+    log.config.get_or_insert_with(Default::default);
+}
+
 #[async_trait]
 impl ContainerBackend for ApiBackend {
     async fn create(
         &self,
         name: Option<String>,
-        request: ContainerCreateRequest,
+        mut request: ContainerCreateRequest,
     ) -> R<CreateResponse> {
+        default_log_config(&mut request);
         self.daemon
             .create(name.as_deref(), request)
             .await
@@ -260,5 +279,41 @@ impl ContainerBackend for ApiBackend {
             .await
             .map_err(api_error)?;
         Ok(ContainerUpdateResponse { warnings })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use berth_api::types::container::{HostConfig, LogConfig};
+
+    use super::*;
+
+    #[test]
+    fn an_unset_log_driver_is_json_file_and_a_set_one_is_kept() {
+        let mut r = ContainerCreateRequest::default();
+        default_log_config(&mut r);
+        let log = &r.host_config.as_ref().unwrap().log_config;
+        assert_eq!(log.kind, "json-file");
+        assert_eq!(log.config, Some(BTreeMap::new()));
+
+        let opts = BTreeMap::from([("max-size".to_string(), "1m".to_string())]);
+        let mut r = ContainerCreateRequest {
+            host_config: Some(HostConfig {
+                log_config: LogConfig {
+                    kind: "none".into(),
+                    config: Some(opts.clone()),
+                },
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        default_log_config(&mut r);
+        let log = &r.host_config.as_ref().unwrap().log_config;
+        assert_eq!(
+            (log.kind.as_str(), log.config.as_ref()),
+            ("none", Some(&opts))
+        );
     }
 }

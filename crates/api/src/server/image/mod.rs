@@ -147,7 +147,7 @@ async fn create(State(b): State<Backends>, RawQuery(q): RawQuery, headers: Heade
             .unwrap_or(from_image)
             .to_string(),
         tag: q.get("tag").to_string(),
-        platform: q.opt("platform"),
+        platform: q.platform()?,
         auth,
     };
     let messages = b.image.pull_image(options).await?;
