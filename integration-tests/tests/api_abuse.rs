@@ -310,7 +310,14 @@ fn still_runs_containers(sock: &Path, image: &str) {
 fn bad_bodies(f: &mut Findings, sock: &Path, image: &str, running: &str) {
     let create = "/containers/create";
     let exec = format!("/containers/{running}/exec");
+    let update = format!("/containers/{running}/update");
     for (what, path, body, needle) in [
+        (
+            "truncated update",
+            update.as_str(),
+            r#"{"Memory": 1"#,
+            "invalid JSON",
+        ),
         (
             "truncated create",
             create,
@@ -366,6 +373,12 @@ fn bad_bodies(f: &mut Findings, sock: &Path, image: &str, running: &str) {
         ("Image: 7", create, json!({"Image": 7}), "Image"),
         ("exec Cmd: 5", &exec, json!({"Cmd": 5}), "Cmd"),
         (
+            "update Memory: lots",
+            &update,
+            json!({"Memory": "lots"}),
+            "Memory",
+        ),
+        (
             "exec AttachStdout: yes",
             &exec,
             json!({"Cmd": ["true"], "AttachStdout": "yes"}),
@@ -391,6 +404,21 @@ fn absurd_values(f: &mut Findings, sock: &Path, image: &str, running: &str, idle
         400,
         "Minimum memory limit allowed is 6MB",
     );
+
+    // A live update gets the same checks, and an unknown container 404.
+    let r = post_json(
+        sock,
+        &format!("/containers/{running}/update"),
+        &json!({"Memory": 1024}).to_string(),
+    );
+    f.error(
+        "update Memory: 1024",
+        &r,
+        400,
+        "Minimum memory limit allowed is 6MB",
+    );
+    let r = post_json(sock, "/containers/nosuch/update", "{}");
+    f.error("update nosuch", &r, 404, "No such container: nosuch");
 
     // Docker takes any share count at create and the kernel clamps it;
     // what matters is an answer that is not a 500.
