@@ -21,8 +21,6 @@ use crate::cli::{
 };
 use crate::commands::prompt::confirm;
 use crate::errors::{CliError, CmdResult};
-use crate::format::table::align;
-use crate::format::template::Template;
 use crate::format::units::{bytes_size, human_size};
 use crate::opts::parse;
 use crate::stdio::{
@@ -499,77 +497,6 @@ pub fn indent_json(src: &[u8], prefix_depth: usize) -> String {
     out
 }
 
-/// `inspect` and `container inspect`: a JSON array of the objects
-/// (4-space indent), or `--format` per object. `generic` says whether the
-/// command is the top-level `inspect` (its miss message is `No such
-/// object`).
-pub async fn inspect(
-    client: &Client,
-    names: &[String],
-    format: Option<&str>,
-    size: bool,
-    kind: Option<&str>,
-    generic: bool,
-    io: &mut Stdio,
-) -> CmdResult {
-    if let Some(k) = kind.filter(|k| !k.is_empty()) {
-        if k != "container" {
-            return Err(CliError::msg(format!(
-                "\"{k}\" is not a valid value for --type (only \"container\" is served yet)"
-            )));
-        }
-    }
-    let template = match format.filter(|f| !f.is_empty() && *f != "json") {
-        Some(f) => Some(
-            Template::parse(&f.replace("\\t", "\t").replace("\\n", "\n"))
-                .map_err(|e| CliError::msg(e.to_string()))?,
-        ),
-        None => None,
-    };
-    let mut found = Vec::new();
-    let mut errors = Vec::new();
-    for name in names {
-        match client.container_inspect_raw(name, size).await {
-            Ok(raw) => found.push(raw),
-            Err(e) if e.status() == Some(404) => errors.push(if generic {
-                format!("Error: No such object: {name}")
-            } else {
-                format!("Error: No such container: {name}")
-            }),
-            Err(e) => errors.push(e.to_string()),
-        }
-    }
-    let mut out = String::new();
-    match &template {
-        None => {
-            let parts: Vec<String> = found
-                .iter()
-                .map(|raw| format!("    {}", indent_json(raw, 1)))
-                .collect();
-            if parts.is_empty() {
-                out.push_str("[]\n");
-            } else {
-                out.push_str(&format!("[\n{}\n]\n", parts.join(",\n")));
-            }
-        }
-        Some(t) => {
-            for raw in &found {
-                let v: Value = serde_json::from_slice(raw).map_err(|e| {
-                    CliError::msg(format!("unexpected answer from the daemon: {e}"))
-                })?;
-                out.push_str(&t.render(&v).map_err(|e| CliError::msg(e.to_string()))?);
-                out.push('\n');
-            }
-        }
-    }
-    io.out(&out).await;
-    if errors.is_empty() {
-        Ok(0)
-    } else {
-        Err(CliError::msg(errors.join("\n")))
-    }
-}
-
 /// `port`: the published ports, `80/tcp -> 0.0.0.0:8080`.
 pub async fn port(client: &Client, args: &PortArgs, io: &mut Stdio) -> CmdResult {
     let info = client.container_inspect(&args.container).await?;
@@ -745,7 +672,7 @@ pub async fn stats(client: &Client, args: &StatsArgs, io: &mut Stdio) -> CmdResu
         if !errors.is_empty() {
             return Err(CliError::msg(errors.join("\n")));
         }
-        let text = render_with_header(&format, &header, &rows)?;
+        let text = crate::format::output::rows(&format, &header, &rows)?;
         if args.no_stream {
             io.out(&text).await;
             return Ok(0);
@@ -756,36 +683,6 @@ pub async fn stats(client: &Client, args: &StatsArgs, io: &mut Stdio) -> CmdResu
         io.out(&text).await;
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-}
-
-/// Renders `rows` with `format` (`table ...` gets `header` on top and
-/// aligned columns; `json` is `{{json .}}`), as docker/cli's formatter.
-pub(crate) fn render_with_header(
-    format: &str,
-    header: &Value,
-    rows: &[Value],
-) -> Result<String, CliError> {
-    let format = if format == "json" {
-        "{{json .}}"
-    } else {
-        format
-    };
-    let (table, body) = match format.strip_prefix("table") {
-        Some(rest) => (true, rest.trim_start().to_string()),
-        None => (false, format.to_string()),
-    };
-    let body = body.replace("\\t", "\t").replace("\\n", "\n");
-    let t = Template::parse(&body).map_err(|e| CliError::msg(e.to_string()))?;
-    let mut out = String::new();
-    if table {
-        out.push_str(&t.render(header).map_err(|e| CliError::msg(e.to_string()))?);
-        out.push('\n');
-    }
-    for r in rows {
-        out.push_str(&t.render(r).map_err(|e| CliError::msg(e.to_string()))?);
-        out.push('\n');
-    }
-    Ok(if table { align(&out) } else { out })
 }
 
 /// `container prune`.

@@ -9,9 +9,9 @@ use berth_client::Client;
 use clap::Args;
 use serde_json::{json, Value};
 
-use crate::commands::container::render_with_header;
 use crate::commands::ps::{self, short_id};
 use crate::errors::{CliError, CmdResult};
+use crate::format::output::rows as render_with_header;
 use crate::format::units::{ago, human_size};
 use crate::stdio::Stdio;
 

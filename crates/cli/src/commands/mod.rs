@@ -7,6 +7,7 @@ pub mod df;
 pub mod diff;
 pub mod export;
 pub mod image;
+pub mod inspect;
 pub mod network;
 pub mod prompt;
 pub mod ps;
@@ -78,7 +79,7 @@ pub async fn execute(client: &Client, command: Command, io: &mut Stdio) -> CmdRe
         Command::Attach(a) => container::attach(client, &a, io).await,
         Command::Top(a) => container::top(client, &a, io).await,
         Command::Cp(a) => cp::cp(client, &a).await,
-        Command::Inspect(a) => image::inspect::inspect(client, &a, io).await,
+        Command::Inspect(a) => inspect::inspect(client, &a, io).await,
         Command::Ps(a) => ps::ps(client, &a, io).await,
         Command::Port(a) => container::port(client, &a, io).await,
         Command::Stats(a) => container::stats(client, &a, io).await,
@@ -126,16 +127,7 @@ pub async fn execute(client: &Client, command: Command, io: &mut Stdio) -> CmdRe
                 ContainerCommand::Port(a) => Command::Port(a),
                 ContainerCommand::Stats(a) => Command::Stats(a),
                 ContainerCommand::Inspect(a) => {
-                    return container::inspect(
-                        client,
-                        &a.names,
-                        a.format.as_deref(),
-                        a.size,
-                        None,
-                        false,
-                        io,
-                    )
-                    .await
+                    return inspect::container_inspect(client, &a, io).await
                 }
                 ContainerCommand::Prune(a) => return container::prune(client, &a, io).await,
                 ContainerCommand::Update(a) => Command::Update(a),

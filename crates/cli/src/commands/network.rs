@@ -11,11 +11,10 @@ use berth_client::Client;
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 
-use crate::commands::container::render_with_header;
 use crate::commands::prompt::confirm;
 use crate::commands::ps::{parse_filters, short_id};
 use crate::errors::{CliError, CmdResult};
-use crate::format::template::Template;
+use crate::format::output::rows as render_with_header;
 use crate::opts::parse;
 use crate::stdio::Stdio;
 
@@ -189,7 +188,9 @@ pub async fn network(client: &Client, command: &NetworkCommand, io: &mut Stdio) 
         NetworkCommand::Connect(a) => connect(client, a).await,
         NetworkCommand::Create(a) => create(client, a, io).await,
         NetworkCommand::Disconnect(a) => disconnect(client, a).await,
-        NetworkCommand::Inspect(a) => inspect(client, a, io).await,
+        NetworkCommand::Inspect(a) => {
+            crate::commands::inspect::network_inspect(client, a, io).await
+        }
         NetworkCommand::Ls(a) => ls(client, a, io).await,
         NetworkCommand::Prune(a) => prune(client, a, io).await,
         NetworkCommand::Rm(a) => rm(client, a, io).await,
@@ -267,43 +268,6 @@ async fn disconnect(client: &Client, args: &NetworkDisconnectArgs) -> CmdResult 
     let body = json!({"Container": args.container, "Force": args.force});
     client.network_disconnect(&args.network, &body).await?;
     Ok(0)
-}
-
-async fn inspect(client: &Client, args: &NetworkInspectArgs, io: &mut Stdio) -> CmdResult {
-    let mut found = Vec::new();
-    let mut errors = Vec::new();
-    for name in &args.networks {
-        match client.network_inspect(name, args.verbose).await {
-            Ok(v) => found.push(v),
-            Err(e) => errors.push(e.to_string()),
-        }
-    }
-    let out = match args
-        .format
-        .as_deref()
-        .filter(|f| !f.is_empty() && *f != "json")
-    {
-        Some(f) => {
-            let t = Template::parse(&f.replace("\\t", "\t").replace("\\n", "\n"))
-                .map_err(|e| CliError::msg(e.to_string()))?;
-            let mut s = String::new();
-            for v in &found {
-                s.push_str(&t.render(v).map_err(|e| CliError::msg(e.to_string()))?);
-                s.push('\n');
-            }
-            s
-        }
-        None => format!(
-            "{}\n",
-            serde_json::to_string_pretty(&found).map_err(|e| CliError::msg(e.to_string()))?
-        ),
-    };
-    io.out(&out).await;
-    if errors.is_empty() {
-        Ok(0)
-    } else {
-        Err(CliError::msg(errors.join("\n")))
-    }
 }
 
 async fn ls(client: &Client, args: &NetworkLsArgs, io: &mut Stdio) -> CmdResult {

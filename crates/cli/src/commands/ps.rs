@@ -13,8 +13,6 @@ use serde_json::{json, Value};
 
 use crate::cli::PsArgs;
 use crate::errors::{CliError, CmdResult};
-use crate::format::table::align;
-use crate::format::template::Template;
 use crate::format::units::{human_duration, human_size};
 use crate::stdio::Stdio;
 
@@ -199,35 +197,10 @@ fn header() -> Value {
     })
 }
 
-/// Renders rows with `format` (`table ...`, a template, `json`), as
-/// docker/cli's formatter: tables get a header and aligned columns.
+/// Renders rows with `format` (`table ...`, a template, `json`) under
+/// `ps`'s column titles.
 pub fn render(format: &str, rows: &[Value]) -> Result<String, CliError> {
-    let format = if format == "json" {
-        "{{json .}}"
-    } else {
-        format
-    };
-    let (table, body) = match format.strip_prefix("table") {
-        Some(rest) => (true, rest.trim_start().to_string()),
-        None => (false, format.to_string()),
-    };
-    // Docker's templates see `\t` written out as a tab.
-    let body = body.replace("\\t", "\t").replace("\\n", "\n");
-    let tmpl = Template::parse(&body).map_err(|e| CliError::msg(e.to_string()).with_status(125))?;
-    let mut out = String::new();
-    if table {
-        out.push_str(
-            &tmpl
-                .render(&header())
-                .map_err(|e| CliError::msg(e.to_string()))?,
-        );
-        out.push('\n');
-    }
-    for r in rows {
-        out.push_str(&tmpl.render(r).map_err(|e| CliError::msg(e.to_string()))?);
-        out.push('\n');
-    }
-    Ok(if table { align(&out) } else { out })
+    crate::format::output::rows(format, &header(), rows)
 }
 
 /// The template `ps` uses for its flags.

@@ -12,14 +12,9 @@ use crate::format::units::bytes_size;
 use crate::stdio::Stdio;
 use crate::timefmt::{get_timestamp, rfc3339_nano_fixed};
 
+/// Docker's `version` and `info` exit 64 on a template they cannot parse.
 fn template(format: &str) -> Result<Template, CliError> {
-    let f = if format == "json" {
-        "{{json .}}"
-    } else {
-        format
-    };
-    Template::parse(&f.replace("\\t", "\t").replace("\\n", "\n"))
-        .map_err(|e| CliError::msg(e.to_string()))
+    crate::format::output::template(format).map_err(|e| e.with_status(64))
 }
 
 /// The `Client:` section of `version`.

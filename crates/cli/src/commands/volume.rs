@@ -10,11 +10,10 @@ use berth_client::Client;
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 
-use crate::commands::container::render_with_header;
 use crate::commands::prompt::confirm;
 use crate::commands::ps::parse_filters;
 use crate::errors::{CliError, CmdResult};
-use crate::format::template::Template;
+use crate::format::output::rows as render_with_header;
 use crate::format::units::human_size;
 use crate::opts::parse;
 use crate::stdio::Stdio;
@@ -110,7 +109,7 @@ pub struct VolumeRmArgs {
 pub async fn volume(client: &Client, command: &VolumeCommand, io: &mut Stdio) -> CmdResult {
     match command {
         VolumeCommand::Create(a) => create(client, a, io).await,
-        VolumeCommand::Inspect(a) => inspect(client, a, io).await,
+        VolumeCommand::Inspect(a) => crate::commands::inspect::volume_inspect(client, a, io).await,
         VolumeCommand::Ls(a) => ls(client, a, io).await,
         VolumeCommand::Prune(a) => prune(client, a, io).await,
         VolumeCommand::Rm(a) => rm(client, a, io).await,
@@ -148,43 +147,6 @@ async fn create(client: &Client, args: &VolumeCreateArgs, io: &mut Stdio) -> Cmd
     io.out(&format!("{}\n", v["Name"].as_str().unwrap_or_default()))
         .await;
     Ok(0)
-}
-
-async fn inspect(client: &Client, args: &VolumeInspectArgs, io: &mut Stdio) -> CmdResult {
-    let mut found = Vec::new();
-    let mut errors = Vec::new();
-    for name in &args.volumes {
-        match client.volume_inspect(name).await {
-            Ok(v) => found.push(v),
-            Err(e) => errors.push(e.to_string()),
-        }
-    }
-    let out = match args
-        .format
-        .as_deref()
-        .filter(|f| !f.is_empty() && *f != "json")
-    {
-        Some(f) => {
-            let t = Template::parse(&f.replace("\\t", "\t").replace("\\n", "\n"))
-                .map_err(|e| CliError::msg(e.to_string()))?;
-            let mut s = String::new();
-            for v in &found {
-                s.push_str(&t.render(v).map_err(|e| CliError::msg(e.to_string()))?);
-                s.push('\n');
-            }
-            s
-        }
-        None => format!(
-            "{}\n",
-            serde_json::to_string_pretty(&found).map_err(|e| CliError::msg(e.to_string()))?
-        ),
-    };
-    io.out(&out).await;
-    if errors.is_empty() {
-        Ok(0)
-    } else {
-        Err(CliError::msg(errors.join("\n")))
-    }
 }
 
 async fn ls(client: &Client, args: &VolumeLsArgs, io: &mut Stdio) -> CmdResult {

@@ -2,36 +2,7 @@
 //! (`table ...`, a template, `json`) as docker/cli's formatter prints
 //! them, and sizes as `units.HumanSizeWithPrecision(size, 3)`.
 
-use serde_json::Value;
-
-use crate::errors::CliError;
-use crate::format::table::align;
-use crate::format::template::Template;
-
-/// Renders `rows` with `format`; a `table` format prints `header` (the
-/// column titles by field) on top and aligns the columns.
-pub fn render(format: &str, header: &Value, rows: &[Value]) -> Result<String, CliError> {
-    let format = if format == "json" {
-        "{{json .}}"
-    } else {
-        format
-    };
-    let (table, body) = match format.strip_prefix("table") {
-        Some(rest) => (true, rest.trim_start()),
-        None => (false, format),
-    };
-    // Docker's templates see `\t` written out as a tab.
-    let body = body.replace("\\t", "\t").replace("\\n", "\n");
-    let tmpl = Template::parse(&body)
-        .map_err(|e| CliError::msg(format!("template parsing error: {e}")).with_status(125))?;
-    let mut out = String::new();
-    let lines = table.then_some(header).into_iter().chain(rows);
-    for row in lines {
-        out.push_str(&tmpl.render(row).map_err(|e| CliError::msg(e.to_string()))?);
-        out.push('\n');
-    }
-    Ok(if table { align(&out) } else { out })
-}
+pub use crate::format::output::rows as render;
 
 /// go-units' `HumanSizeWithPrecision(size, 3)`: decimal units, three
 /// significant digits (`4.26MB`, `745kB`, `0B`), as `docker images` and
@@ -75,7 +46,6 @@ fn trim_zeros(s: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn sizes_have_three_significant_digits() {
@@ -86,25 +56,5 @@ mod tests {
         assert_eq!(size3(1_500.0), "1.5kB");
         assert_eq!(size3(999_600.0), "1e+03kB");
         assert_eq!(size3(12_345_678_901.0), "12.3GB");
-    }
-
-    #[test]
-    fn tables_templates_and_json() {
-        let header = json!({"A": "COL A", "B": "B"});
-        let rows = vec![
-            json!({"A": "x", "B": "1"}),
-            json!({"A": "longer", "B": "2"}),
-        ];
-        assert_eq!(
-            render("table {{.A}}\t{{.B}}", &header, &rows).unwrap(),
-            "COL A     B\nx         1\nlonger    2\n"
-        );
-        assert_eq!(render("{{.A}}", &header, &rows).unwrap(), "x\nlonger\n");
-        assert_eq!(
-            render("json", &header, &rows[..1]).unwrap(),
-            "{\"A\":\"x\",\"B\":\"1\"}\n"
-        );
-        assert_eq!(render("table {{.A}}", &header, &[]).unwrap(), "COL A\n");
-        assert_eq!(render("{{.A", &header, &rows).unwrap_err().status, 125);
     }
 }

@@ -7,7 +7,6 @@ pub mod args;
 pub mod auth;
 pub mod format;
 pub mod history;
-pub mod inspect;
 pub mod list;
 pub mod prune;
 pub mod pull;
@@ -24,7 +23,7 @@ use args::ImageCommand;
 pub async fn execute(client: &Client, command: ImageCommand, io: &mut Stdio) -> CmdResult {
     match command {
         ImageCommand::History(a) => history::history(client, &a, io).await,
-        ImageCommand::Inspect(a) => inspect::image_inspect(client, &a, io).await,
+        ImageCommand::Inspect(a) => crate::commands::inspect::image_inspect(client, &a, io).await,
         ImageCommand::Load(a) => transfer::load(client, &a, io).await,
         ImageCommand::Ls(a) => list::images(client, &a, io).await,
         ImageCommand::Prune(a) => prune::prune(client, &a, io).await,

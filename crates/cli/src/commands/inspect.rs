@@ -1,16 +1,19 @@
-//! `image inspect` and the object lookup of `inspect` (docker/cli
-//! `image/inspect.go`, `system/inspect.go`): the daemon's JSON as is, in
-//! an indented array or through a template; `inspect` without `--type`
-//! tries a container, then an image, as Docker's autodetection does.
+//! Every `inspect` (docker/cli `system/inspect.go` and each object's own
+//! `inspect`): the daemon's JSON as is, in an indented array or through a
+//! template; `inspect` without `--type` tries a container, then an image,
+//! as Docker's autodetection does.
 
 use berth_client::{Client, ClientError};
 use bytes::Bytes;
 use serde_json::Value;
 
-use super::args::ImageInspectArgs;
-use crate::cli::InspectArgs;
+use crate::cli::{ContainerInspectArgs, InspectArgs};
 use crate::commands::container::indent_json;
+use crate::commands::image::args::ImageInspectArgs;
+use crate::commands::network::NetworkInspectArgs;
+use crate::commands::volume::VolumeInspectArgs;
 use crate::errors::{CliError, CmdResult};
+use crate::format::output;
 use crate::format::template::Template;
 use crate::stdio::Stdio;
 
@@ -19,14 +22,31 @@ use crate::stdio::Stdio;
 enum Kind {
     Container,
     Image,
+    Volume,
+    Network,
+}
+
+/// What a lookup asks for beyond the name (`--size`, `--verbose`).
+#[derive(Debug, Clone, Copy, Default)]
+struct Detail {
+    size: bool,
+    verbose: bool,
 }
 
 /// The raw JSON of `name` as `kind`.
-async fn fetch(client: &Client, kind: Kind, name: &str, size: bool) -> Result<Bytes, ClientError> {
-    match kind {
-        Kind::Container => client.container_inspect_raw(name, size).await,
-        Kind::Image => client.image_inspect_raw(name).await,
-    }
+async fn fetch(
+    client: &Client,
+    kind: Kind,
+    name: &str,
+    detail: Detail,
+) -> Result<Bytes, ClientError> {
+    let value = match kind {
+        Kind::Container => return client.container_inspect_raw(name, detail.size).await,
+        Kind::Image => return client.image_inspect_raw(name).await,
+        Kind::Volume => client.volume_inspect(name).await?,
+        Kind::Network => client.network_inspect(name, detail.verbose).await?,
+    };
+    Ok(Bytes::from(serde_json::to_vec(&value).unwrap_or_default()))
 }
 
 /// Looks every name up among `kinds` (the first kind that has it wins)
@@ -38,21 +58,19 @@ async fn inspect_as(
     kinds: &[Kind],
     names: &[String],
     format: Option<&str>,
-    size: bool,
+    detail: Detail,
     io: &mut Stdio,
 ) -> CmdResult {
+    // Docker's inspect exits 64 on a template it cannot parse.
     let template = match format.filter(|f| !f.is_empty() && *f != "json") {
-        Some(f) => Some(
-            Template::parse(&f.replace("\\t", "\t").replace("\\n", "\n"))
-                .map_err(|e| CliError::msg(format!("template parsing error: {e}")))?,
-        ),
+        Some(f) => Some(output::template(f).map_err(|e| e.with_status(64))?),
         None => None,
     };
     let mut found = Vec::new();
     let mut errors = Vec::new();
     'names: for name in names {
         for &kind in kinds {
-            match fetch(client, kind, name, size).await {
+            match fetch(client, kind, name, detail).await {
                 Ok(raw) => {
                     found.push(raw);
                     continue 'names;
@@ -104,10 +122,49 @@ pub async fn image_inspect(client: &Client, args: &ImageInspectArgs, io: &mut St
         &[Kind::Image],
         &args.images,
         args.format.as_deref(),
-        false,
+        Detail::default(),
         io,
     )
     .await
+}
+
+/// `container inspect`.
+pub async fn container_inspect(
+    client: &Client,
+    args: &ContainerInspectArgs,
+    io: &mut Stdio,
+) -> CmdResult {
+    let detail = Detail {
+        size: args.size,
+        ..Detail::default()
+    };
+    let format = args.format.as_deref();
+    inspect_as(client, &[Kind::Container], &args.names, format, detail, io).await
+}
+
+/// `volume inspect`.
+pub async fn volume_inspect(
+    client: &Client,
+    args: &VolumeInspectArgs,
+    io: &mut Stdio,
+) -> CmdResult {
+    let format = args.format.as_deref();
+    let detail = Detail::default();
+    inspect_as(client, &[Kind::Volume], &args.volumes, format, detail, io).await
+}
+
+/// `network inspect`.
+pub async fn network_inspect(
+    client: &Client,
+    args: &NetworkInspectArgs,
+    io: &mut Stdio,
+) -> CmdResult {
+    let detail = Detail {
+        verbose: args.verbose,
+        ..Detail::default()
+    };
+    let format = args.format.as_deref();
+    inspect_as(client, &[Kind::Network], &args.networks, format, detail, io).await
 }
 
 /// `inspect [--type container|image]`.
@@ -127,7 +184,10 @@ pub async fn inspect(client: &Client, args: &InspectArgs, io: &mut Stdio) -> Cmd
         kinds,
         &args.names,
         args.format.as_deref(),
-        args.size,
+        Detail {
+            size: args.size,
+            ..Detail::default()
+        },
         io,
     )
     .await
