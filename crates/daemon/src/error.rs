@@ -36,6 +36,9 @@ pub enum DaemonError {
         #[source]
         source: std::io::Error,
     },
+    /// A feature Berth does not have (501), as moby's NotImplemented.
+    #[error("{0}")]
+    NotImplemented(String),
     /// Anything else that is the daemon's fault (500).
     #[error("{0}")]
     System(String),
@@ -76,6 +79,7 @@ impl HasKind for DaemonError {
             DaemonError::NotFound(_) => ErrorKind::NotFound,
             DaemonError::Conflict(_) => ErrorKind::Conflict,
             DaemonError::NotModified(_) => ErrorKind::NotModified,
+            DaemonError::NotImplemented(_) => ErrorKind::NotImplemented,
             DaemonError::Layer { kind, .. } => *kind,
             DaemonError::Io { .. } | DaemonError::System(_) => ErrorKind::System,
         }

@@ -29,9 +29,10 @@ impl Daemon {
         let host = container.host_config();
         let driver = host.log_config.kind.as_str();
         if !matches!(driver, "" | "json-file") {
-            // moby classifies this as NotImplemented (501); berth_errdefs
-            // has no such kind yet.
-            return Err(DaemonError::System(ERR_READ_LOGS_NOT_SUPPORTED.into()));
+            // moby classifies this as NotImplemented (501).
+            return Err(DaemonError::NotImplemented(
+                ERR_READ_LOGS_NOT_SUPPORTED.into(),
+            ));
         }
         // Subscribe before looking at the state, so an exit in between
         // still ends the follow.
