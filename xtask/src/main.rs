@@ -54,6 +54,26 @@ enum Bench {
     /// berthd and the daemon library vs dockerd + containerd, side by
     /// side. Needs root.
     Daemon(DaemonArgs),
+    /// `berth run --rm busybox true` (CLI + berthd) vs `docker run --rm`
+    /// (CLI + a private dockerd with its bridge), with `--network none` and
+    /// the default network, interleaved; then N concurrent `run -d`, timed
+    /// until all are running. Needs root.
+    Run(RunArgs),
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Timed `run --rm` runs per engine and network mode.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
+    runs: u32,
+    /// Containers started at once per engine and network mode (0 skips the
+    /// concurrent start).
+    #[arg(long, default_value_t = 50)]
+    concurrent: u32,
+    /// The dockerd binary [default: /usr/sbin/dockerd, dockerd on PATH, or
+    /// target/bench-tools/docker/usr/sbin/dockerd].
+    #[arg(long, env = "BERTH_BENCH_DOCKERD", value_name = "PATH")]
+    dockerd: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -151,6 +171,11 @@ fn run(cli: Cli) -> Result<()> {
             dockerd: args.dockerd,
             skip_docker_steps: args.skip_docker_steps,
             allow_debug: args.allow_debug,
+        }),
+        Task::Bench(Bench::Run(args)) => bench::run::run(&bench::run::Options {
+            runs: usize::try_from(args.runs)?,
+            concurrent: usize::try_from(args.concurrent)?,
+            dockerd: args.dockerd,
         }),
         Task::Demo { .. } => unreachable!("handled in main"),
     }

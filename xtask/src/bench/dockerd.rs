@@ -1,6 +1,8 @@
 //! A private, throwaway `dockerd` for benches: its own data root, exec root,
-//! pidfile, socket, config file and containerd namespaces, no bridge, no
-//! iptables; it starts its own managed containerd under its exec root.
+//! pidfile, socket, config file and containerd namespaces; by default no
+//! bridge and no iptables ([`Dockerd::start_with`] can give it a bridge the
+//! caller created, with iptables on); it starts its own managed containerd
+//! under its exec root.
 //! Stopped by PID (SIGTERM, wait, SIGKILL) on drop, with its managed
 //! containerd; leftover mounts under its temp dir are unmounted and the dir
 //! removed. A system dockerd or containerd is never touched.
@@ -54,6 +56,19 @@ pub fn unpacked_tools_dir() -> PathBuf {
     crate::workspace_root().join("target/bench-tools/docker")
 }
 
+/// How a private dockerd is networked.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum DockerdNetwork {
+    /// `--bridge=none`, iptables off: only `--network none`/`host` work.
+    #[default]
+    None,
+    /// Docker's default bridge network on this existing Linux bridge
+    /// (`--bridge=<name>`), with iptables and IP masquerading on as in a
+    /// stock install (IPv6 iptables and the userland proxy off). The
+    /// caller owns the bridge and cleans up the iptables rules dockerd adds.
+    Bridge(String),
+}
+
 /// A running private dockerd.
 pub struct Dockerd {
     child: Child,
@@ -65,8 +80,13 @@ pub struct Dockerd {
 impl Dockerd {
     /// Starts `dockerd` (with `containerd` looked up next to it first, then
     /// on `$PATH`) and waits until `docker version` answers on its socket.
-    /// `docker` is the CLI used to talk to it.
+    /// `docker` is the CLI used to talk to it. No bridge, no iptables.
     pub fn start(dockerd: &Path, docker: &Path) -> Result<Dockerd> {
+        Dockerd::start_with(dockerd, docker, &DockerdNetwork::None)
+    }
+
+    /// Like [`Dockerd::start`], networked as `network` says.
+    pub fn start_with(dockerd: &Path, docker: &Path, network: &DockerdNetwork) -> Result<Dockerd> {
         let dir = tempfile::Builder::new()
             .prefix("berth-bench-dockerd-")
             .tempdir()
@@ -106,14 +126,20 @@ impl Dockerd {
             .arg(format!(
                 "--containerd-plugins-namespace={namespace}-plugins"
             ))
-            .args([
-                "--bridge=none",
-                "--storage-driver=overlay2",
-                "--log-level=warn",
-            ]);
-        for flag in ["--iptables", "--ip6tables", "--ip-masq", "--userland-proxy"] {
+            .args(["--storage-driver=overlay2", "--log-level=warn"]);
+        let (bridge, on) = match network {
+            DockerdNetwork::None => ("none", false),
+            DockerdNetwork::Bridge(name) => (name.as_str(), true),
+        };
+        command.arg(format!("--bridge={bridge}"));
+        for (flag, value) in [
+            ("--iptables", on),
+            ("--ip-masq", on),
+            ("--ip6tables", false),
+            ("--userland-proxy", false),
+        ] {
             if help.contains(&format!("{flag} ")) {
-                command.arg(format!("{flag}=false"));
+                command.arg(format!("{flag}={value}"));
             }
         }
         // The managed containerd is looked up on PATH: prefer the one

@@ -8,6 +8,7 @@ pub mod daemon;
 pub mod dockerd;
 pub mod measure;
 pub mod pull;
+pub mod run;
 pub mod runtime;
 
 use std::time::Duration;

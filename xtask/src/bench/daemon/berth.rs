@@ -36,6 +36,7 @@ impl Scratch {
         Ok(Scratch(dir))
     }
 
+    /// The directory.
     pub fn path(&self) -> &Path {
         self.0.path()
     }
@@ -60,6 +61,7 @@ pub fn pull_into(rt: &tokio::runtime::Runtime, data_root: &Path, reference: &str
 pub struct Berthd {
     child: Child,
     log: PathBuf,
+    socket: PathBuf,
 }
 
 impl Berthd {
@@ -90,7 +92,11 @@ impl Berthd {
             .stderr(out)
             .spawn()
             .with_context(|| format!("spawning {}", berthd.display()))?;
-        let mut daemon = Berthd { child, log };
+        let mut daemon = Berthd {
+            child,
+            log,
+            socket: sock.clone(),
+        };
         let deadline = Instant::now() + Duration::from_secs(30);
         while !sock.exists() {
             if let Some(status) = daemon.child.try_wait()? {
@@ -110,8 +116,14 @@ impl Berthd {
         Ok(daemon)
     }
 
+    /// The berthd process's PID.
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// The unix socket it serves the Engine API on.
+    pub fn socket(&self) -> &Path {
+        &self.socket
     }
 }
 
@@ -284,7 +296,7 @@ impl Drop for Library {
 
 /// Shims are started as `berth-shim <exec_root>/shims/<id>`: the processes
 /// whose `argv[1]` lies under `shims_dir`.
-fn shim_processes(shims_dir: &Path) -> Vec<u32> {
+pub(crate) fn shim_processes(shims_dir: &Path) -> Vec<u32> {
     procs::processes()
         .into_iter()
         .filter(|p| {

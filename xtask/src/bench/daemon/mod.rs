@@ -14,7 +14,7 @@
 //! Neither side has networking (`--network none`; dockerd runs with
 //! `--bridge=none --iptables=false`).
 
-mod berth;
+pub(crate) mod berth;
 mod docker;
 pub mod procs;
 
