@@ -60,10 +60,23 @@ pub fn container_dir(data_root: &Path, id: &str) -> Result<PathBuf> {
     Ok(data_root.join("containers").join(id))
 }
 
-/// Writes `bytes` to `path` atomically: a temp file in the same directory,
-/// fsync, rename over `path`, fsync of the directory. On failure the temp
-/// file is removed.
+/// Writes `bytes` to `path` atomically and durably: a temp file in the
+/// same directory, fsync, rename over `path`, fsync of the directory. On
+/// failure the temp file is removed. For the container's own state, which
+/// a crash must not tear or lose.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    replace_file(path, bytes, true)
+}
+
+/// Writes `bytes` to `path` atomically (a reader sees the old or the new
+/// file, never a torn one) but without fsync: for files rebuilt on every
+/// start (the OCI bundle, /etc/hostname, hosts, resolv.conf), where a crash
+/// loses nothing that is not written again, and each fsync costs a `run`.
+pub fn write_replace(path: &Path, bytes: &[u8]) -> Result<()> {
+    replace_file(path, bytes, false)
+}
+
+fn replace_file(path: &Path, bytes: &[u8], durable: bool) -> Result<()> {
     let dir = path
         .parent()
         .ok_or_else(|| DaemonError::System(format!("{} has no parent", path.display())))?;
@@ -82,10 +95,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
             .mode(0o600)
             .open(&tmp)?;
         f.write_all(bytes)?;
-        f.sync_all()?;
+        if durable {
+            f.sync_all()?;
+        }
         drop(f);
         fs::rename(&tmp, path)?;
-        File::open(dir)?.sync_all()
+        if durable {
+            File::open(dir)?.sync_all()?;
+        }
+        Ok(())
     })();
     if let Err(e) = result {
         let _ = fs::remove_file(&tmp);

@@ -113,7 +113,7 @@ impl ContainerState {
             .map_err(|e| Error::Spec(format!("corrupt state file {}: {e}", path.display())))
     }
 
-    /// Writes the state atomically: temp file, fsync, rename.
+    /// Writes the state atomically: temp file, rename.
     pub fn save(&self, root: &Path) -> Result<()> {
         let dir = Self::dir(root, &self.id);
         let data = serde_json::to_vec(self).map_err(|e| Error::Spec(e.to_string()))?;
@@ -169,12 +169,14 @@ impl ContainerState {
     }
 }
 
-/// Writes `data` to `path` so that a crash leaves the old or the new file.
+/// Writes `data` to `path` so that a crash of any process leaves the old
+/// or the new file (temp file, rename). No fsync, as runc: this is run-time
+/// state under the state root (`/run`), which a machine crash makes moot
+/// along with the processes it describes, and a process crash cannot tear.
 pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
     let tmp = path.with_extension("tmp");
     let mut f = fs::File::create(&tmp).context_with(|| format!("create {}", tmp.display()))?;
     f.write_all(data)
-        .and_then(|_| f.sync_all())
         .context_with(|| format!("write {}", tmp.display()))?;
     fs::rename(&tmp, path).context_with(|| format!("rename to {}", path.display()))
 }

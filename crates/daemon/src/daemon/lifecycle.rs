@@ -81,7 +81,7 @@ impl Daemon {
             .map_err(|e| DaemonError::io(format!("creating {}", bundle.display()), e))?;
         let spec_json = serde_json::to_vec(&spec)
             .map_err(|e| DaemonError::System(format!("encoding the OCI spec: {e}")))?;
-        crate::persist::write_atomic(&bundle.join("config.json"), &spec_json)?;
+        crate::persist::write_replace(&bundle.join("config.json"), &spec_json)?;
 
         let (max_size, max_files) = log_rotation(container)?;
         self.shims

@@ -8,7 +8,7 @@ use oci_spec::runtime::Mount;
 
 use super::defaults::mount;
 use crate::error::{DaemonError, Result};
-use crate::persist::write_atomic;
+use crate::persist::write_replace;
 
 /// Public DNS servers Docker falls back to when the host has none left after
 /// filtering out loopback resolvers.
@@ -199,7 +199,7 @@ pub fn write_etc_files(dir: &Path, f: &EtcFiles<'_>) -> Result<EtcPaths> {
 
 fn write_public(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    write_atomic(path, bytes)?;
+    write_replace(path, bytes)?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644))
         .map_err(|e| DaemonError::io(format!("chmod {}", path.display()), e))
 }
