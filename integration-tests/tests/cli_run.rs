@@ -77,8 +77,7 @@ impl Session {
 /// The line of `/proc/self/status` named `key`, seen from inside.
 fn status_line(s: &Session, flags: &[&str], key: &str) -> String {
     let out = s.inside(flags, &["grep", &format!("^{key}:"), "/proc/self/status"]);
-    out.trim()
-        .split_whitespace()
+    out.split_whitespace()
         .nth(1)
         .unwrap_or_else(|| panic!("{key} not in {out:?}"))
         .to_string()
