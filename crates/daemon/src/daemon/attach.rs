@@ -297,7 +297,9 @@ impl Daemon {
         let input = sink.map(|sink| AttachInput {
             sink,
             proxy: EscapeProxy::new(keys),
-            close_on_eof: record.config.stdin_once,
+            // With a TTY the client leaving (a detach, a closed terminal)
+            // must not hang up the shell: Docker closes stdin only without one.
+            close_on_eof: record.config.stdin_once && !record.config.tty,
             shims: self.shims.clone(),
             container_id: record.id.clone(),
             exec_id: None,
