@@ -119,6 +119,11 @@ fn run_flags_take_effect_inside_the_container() {
 
     // Working directory, user and extra groups.
     assert_eq!(s.inside(&["-w", "/usr/sbin"], &["pwd"]), "/usr/sbin\n");
+    // A working directory the image lacks is created, as Docker does.
+    assert_eq!(
+        s.inside(&["-w", "/srv/new/app"], &["pwd"]),
+        "/srv/new/app\n"
+    );
     let id = s.inside(&["-u", "1000:1000", "--group-add", "1234"], &["id"]);
     // busybox's image names uid and gid 1000 `user`.
     assert!(
@@ -508,7 +513,8 @@ fn run_exit_codes_pulls_cidfile_names_and_refusals() {
     s.ok(&["rm", "-f", "dup"]);
 
     // Refused on purpose today: a clear error, 125, nothing left behind.
-    let refused: [(&[&str], &str); 4] = [
+    let refused: [(&[&str], &str); 5] = [
+        (&["--network", "mynet"], "network mynet not found"),
         (&["--init"], "--init is not supported yet"),
         (
             &["-v", "named:/data"],

@@ -10,7 +10,8 @@ use crate::events::action;
 use crate::ids::generate_id;
 use crate::persist::{self, ContainerRecord};
 use crate::spec::{
-    merge_image_config, parse_security_opts, resolve_command, resolve_working_dir, verify_resources,
+    build_namespaces, merge_image_config, parse_security_opts, resolve_command,
+    resolve_working_dir, verify_resources,
 };
 
 use super::{now_rfc3339, Container, Daemon, State};
@@ -124,6 +125,8 @@ fn verify_settings(config: &Config, host: &HostConfig) -> Result<()> {
     resolve_command(config)?;
     resolve_working_dir(config)?;
     verify_resources(host)?;
+    // "verify networking": an unknown network or namespace mode.
+    build_namespaces(host)?;
     if let Some(h) = &config.healthcheck {
         verify_healthcheck(h)?;
     }

@@ -76,6 +76,9 @@ impl Daemon {
             &rootfs.merged_dir,
             container.dir(),
         ))?;
+        if let Some(process) = spec.process() {
+            crate::spec::ensure_working_dir(&rootfs.merged_dir, &process.cwd().to_string_lossy())?;
+        }
         let bundle = self.bundle_dir(&id);
         std::fs::create_dir_all(&bundle)
             .map_err(|e| DaemonError::io(format!("creating {}", bundle.display()), e))?;

@@ -245,6 +245,33 @@ pub fn resolve_working_dir(config: &Config) -> Result<String> {
     Ok(format!("/{}", parts.join("/")))
 }
 
+/// Creates the container's working directory `cwd` inside `rootfs` when the
+/// image lacks it (mode 0755, owned by root), as moby's
+/// `SetupWorkingDirectory` does at start. Symlinks resolve as inside the
+/// container, so a link cannot place it outside the rootfs; an existing
+/// non-directory is InvalidParameter with moby's message.
+pub fn ensure_working_dir(rootfs: &Path, cwd: &str) -> Result<()> {
+    let host = user::resolve_in_root(rootfs, Path::new(cwd))?;
+    match std::fs::metadata(&host) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(_) => Err(DaemonError::invalid(format!(
+            "Cannot mkdir: {cwd} is not a directory"
+        ))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o755)
+                .create(&host)
+                .map_err(|e| DaemonError::io(format!("creating the working directory {cwd}"), e))
+        }
+        Err(e) => Err(DaemonError::io(
+            format!("checking the working directory {cwd}"),
+            e,
+        )),
+    }
+}
+
 /// The hostname a container gets: `Config.Hostname`, else the host's when
 /// it shares the host's network, else the first 12 characters of its ID.
 pub fn resolve_hostname(id: &str, config: &Config, host_config: &HostConfig) -> String {
@@ -532,7 +559,10 @@ pub fn build_namespaces(h: &HostConfig) -> Result<Vec<LinuxNamespace>> {
     match h.network_mode.as_str() {
         "host" => {}
         m if m.starts_with("container:") => return unsupported("network", m),
-        _ => out.push(namespace(LinuxNamespaceType::Network)),
+        // Until user-defined networks exist, any other name is unknown
+        // (moby's NotFound wording).
+        "" | "default" | "bridge" | "none" => out.push(namespace(LinuxNamespaceType::Network)),
+        m => return Err(DaemonError::NotFound(format!("network {m} not found"))),
     }
     match h.cgroupns_mode.as_str() {
         "" | "private" => out.push(namespace(LinuxNamespaceType::Cgroup)),

@@ -902,3 +902,39 @@ fn healthcheck_merges_field_by_field() {
     assert_eq!(h.test, Some(strs(&["CMD-SHELL", "mine"])));
     assert_eq!((h.interval, h.retries), (5_000_000_000, 2));
 }
+
+#[test]
+fn a_missing_working_dir_is_created_inside_the_rootfs() {
+    let root = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    // A link to a host path is followed as inside the container.
+    std::os::unix::fs::symlink(outside.path(), root.path().join("escape")).unwrap();
+    ensure_working_dir(root.path(), "/srv/app/data").unwrap();
+    assert!(root.path().join("srv/app/data").is_dir());
+    ensure_working_dir(root.path(), "/escape/work").unwrap();
+    let inner = outside.path().strip_prefix("/").unwrap().join("work");
+    assert!(root.path().join(inner).is_dir());
+    assert!(!outside.path().join("work").exists());
+    fs::write(root.path().join("file"), b"x").unwrap();
+    let e = ensure_working_dir(root.path(), "/file").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidParameter);
+    assert_eq!(e.to_string(), "Cannot mkdir: /file is not a directory");
+}
+
+#[test]
+fn an_unknown_network_is_not_found() {
+    let h = HostConfig {
+        network_mode: "mynet".into(),
+        ..Default::default()
+    };
+    let e = build_namespaces(&h).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound);
+    assert_eq!(e.to_string(), "network mynet not found");
+    for ok in ["", "default", "bridge", "none", "host"] {
+        let h = HostConfig {
+            network_mode: ok.into(),
+            ..Default::default()
+        };
+        assert!(build_namespaces(&h).is_ok(), "{ok}");
+    }
+}
