@@ -3,12 +3,12 @@
 
 use clap::{ArgAction, Args, Parser, Subcommand};
 
-use crate::commands::image::args::{
-    HistoryArgs, ImageCommand, ImagesArgs, LoadArgs, PullArgs, RmiArgs, SaveArgs, TagArgs,
-};
 use crate::commands::df::DfArgs;
 use crate::commands::diff::DiffArgs;
 use crate::commands::export::ExportArgs;
+use crate::commands::image::args::{
+    HistoryArgs, ImageCommand, ImagesArgs, LoadArgs, PullArgs, RmiArgs, SaveArgs, TagArgs,
+};
 use crate::commands::network::NetworkCommand;
 use crate::commands::system_prune::SystemPruneArgs;
 use crate::commands::update::UpdateArgs;

@@ -51,9 +51,9 @@ pub use error::ApiError;
 pub use hijack::{MULTIPLEXED_STREAM, RAW_STREAM};
 pub use image::{ImageBackend, JsonMessageStream};
 pub use network::NETWORKS_NOT_IMPLEMENTED;
-pub use volume::VOLUMES_NOT_IMPLEMENTED;
 pub use request::MAX_JSON_BODY;
 pub use version::{compare_versions, RequestedVersion};
+pub use volume::VOLUMES_NOT_IMPLEMENTED;
 
 /// The backends the router calls. Cheap to clone.
 #[derive(Clone)]
