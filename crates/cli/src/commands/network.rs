@@ -197,17 +197,6 @@ pub async fn network(client: &Client, command: &NetworkCommand, io: &mut Stdio) 
     }
 }
 
-fn pairs(flag: &str, values: &[String]) -> Result<BTreeMap<String, String>, CliError> {
-    values
-        .iter()
-        .map(|v| {
-            parse::key_value(v).map_err(|e| {
-                CliError::msg(format!("invalid argument \"{v}\" for \"{flag}\" flag: {e}"))
-            })
-        })
-        .collect()
-}
-
 async fn connect(client: &Client, args: &NetworkConnectArgs) -> CmdResult {
     let body = json!({
         "Container": args.container,
@@ -219,7 +208,7 @@ async fn connect(client: &Client, args: &NetworkConnectArgs) -> CmdResult {
             },
             "Links": args.link,
             "Aliases": args.alias,
-            "DriverOpts": pairs("--driver-opt", &args.driver_opt)?,
+            "DriverOpts": parse::key_values("--driver-opt", &args.driver_opt)?,
         },
     });
     client.network_connect(&args.network, &body).await?;
@@ -238,7 +227,7 @@ async fn create(client: &Client, args: &NetworkCreateArgs, io: &mut Stdio) -> Cm
                 "Subnet": subnet,
                 "IPRange": args.ip_range.get(i).cloned().unwrap_or_default(),
                 "Gateway": args.gateway.get(i).cloned().unwrap_or_default(),
-                "AuxiliaryAddresses": pairs("--aux-address", &args.aux_address).unwrap_or_default(),
+                "AuxiliaryAddresses": parse::key_values("--aux-address", &args.aux_address).unwrap_or_default(),
             })
         })
         .collect();
@@ -251,11 +240,11 @@ async fn create(client: &Client, args: &NetworkCreateArgs, io: &mut Stdio) -> Cm
         "IPAM": {
             "Driver": args.ipam_driver,
             "Config": pools,
-            "Options": pairs("--ipam-opt", &args.ipam_opt)?,
+            "Options": parse::key_values("--ipam-opt", &args.ipam_opt)?,
         },
         "Internal": args.internal,
         "Attachable": args.attachable,
-        "Options": pairs("--opt", &args.opt)?,
+        "Options": parse::key_values("--opt", &args.opt)?,
         "Labels": labels,
     });
     let created = client.network_create(&body).await?;

@@ -116,17 +116,6 @@ pub async fn volume(client: &Client, command: &VolumeCommand, io: &mut Stdio) ->
     }
 }
 
-fn pairs(flag: &str, values: &[String]) -> Result<BTreeMap<String, String>, CliError> {
-    values
-        .iter()
-        .map(|v| {
-            parse::key_value(v).map_err(|e| {
-                CliError::msg(format!("invalid argument \"{v}\" for \"{flag}\" flag: {e}"))
-            })
-        })
-        .collect()
-}
-
 async fn create(client: &Client, args: &VolumeCreateArgs, io: &mut Stdio) -> CmdResult {
     let name =
         match (&args.name, &args.volume) {
@@ -140,7 +129,7 @@ async fn create(client: &Client, args: &VolumeCreateArgs, io: &mut Stdio) -> Cmd
     let body = json!({
         "Name": name,
         "Driver": args.driver,
-        "DriverOpts": pairs("--opt", &args.opt)?,
+        "DriverOpts": parse::key_values("--opt", &args.opt)?,
         "Labels": labels,
     });
     let v = client.volume_create(&body).await?;

@@ -189,6 +189,24 @@ pub fn key_value(s: &str) -> Result<(String, String), String> {
     }
 }
 
+/// Every `key=value` of a repeated flag (`--opt`, `--driver-opt`) as a
+/// map, or Docker's `invalid argument "v" for "--flag" flag: ...`.
+pub fn key_values(
+    flag: &str,
+    values: &[String],
+) -> Result<std::collections::BTreeMap<String, String>, crate::errors::CliError> {
+    values
+        .iter()
+        .map(|v| {
+            key_value(v).map_err(|e| {
+                crate::errors::CliError::msg(format!(
+                    "invalid argument \"{v}\" for \"{flag}\" flag: {e}"
+                ))
+            })
+        })
+        .collect()
+}
+
 /// `opts.ValidateExtraHost`: `host:ip` (or `host=ip`), normalized to
 /// `host:ip`; the IP may be `host-gateway`.
 pub fn extra_host(s: &str) -> Result<String, String> {

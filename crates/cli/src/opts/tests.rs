@@ -344,3 +344,15 @@ fn seccomp_profiles_travel_inline() {
         json!(["seccomp={\"defaultAction\":\"SCMP_ACT_ALLOW\"}"])
     );
 }
+
+#[test]
+fn repeated_key_values_become_a_map_or_dockers_error() {
+    let ok = super::parse::key_values("--opt", &["a=1".into(), "b=x=y".into()]).unwrap();
+    assert_eq!(ok.get("a").map(String::as_str), Some("1"));
+    assert_eq!(ok.get("b").map(String::as_str), Some("x=y"));
+    let e = super::parse::key_values("--opt", &["novalue".into()]).unwrap_err();
+    assert_eq!(
+        e.message.as_deref(),
+        Some("invalid argument \"novalue\" for \"--opt\" flag: invalid key=value: novalue")
+    );
+}
