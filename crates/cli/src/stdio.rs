@@ -264,6 +264,44 @@ pub fn terminal_size() -> Option<(u16, u16)> {
     (ws.ws_row > 0 && ws.ws_col > 0).then_some((ws.ws_row, ws.ws_col))
 }
 
+/// An in-memory writer for tests: what is written collects in the shared
+/// buffer, which the test reads back.
+#[cfg(test)]
+#[derive(Clone, Default)]
+pub(crate) struct MemWriter(pub std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+#[cfg(test)]
+impl MemWriter {
+    /// Everything written so far, as UTF-8.
+    pub(crate) fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+#[cfg(test)]
+impl AsyncWrite for MemWriter {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        std::task::Poll::Ready(Ok(buf.len()))
+    }
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -289,37 +327,13 @@ mod tests {
         assert_eq!(none.feed(b"\x10\x11"), (b"\x10\x11".to_vec(), false));
     }
 
-    struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-    impl AsyncWrite for Shared {
-        fn poll_write(
-            self: std::pin::Pin<&mut Self>,
-            _: &mut std::task::Context<'_>,
-            buf: &[u8],
-        ) -> std::task::Poll<std::io::Result<usize>> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            std::task::Poll::Ready(Ok(buf.len()))
-        }
-        fn poll_flush(
-            self: std::pin::Pin<&mut Self>,
-            _: &mut std::task::Context<'_>,
-        ) -> std::task::Poll<std::io::Result<()>> {
-            std::task::Poll::Ready(Ok(()))
-        }
-        fn poll_shutdown(
-            self: std::pin::Pin<&mut Self>,
-            _: &mut std::task::Context<'_>,
-        ) -> std::task::Poll<std::io::Result<()>> {
-            std::task::Poll::Ready(Ok(()))
-        }
-    }
-
     #[tokio::test]
     async fn pump_demuxes_and_forwards_stdin() {
         let (client, mut daemon) = tokio::io::duplex(1024);
         let out = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let err = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let mut stdout: BoxWriter = Box::new(Shared(out.clone()));
-        let mut stderr: BoxWriter = Box::new(Shared(err.clone()));
+        let mut stdout: BoxWriter = Box::new(MemWriter(out.clone()));
+        let mut stderr: BoxWriter = Box::new(MemWriter(err.clone()));
         let daemon_side = tokio::spawn(async move {
             // Read stdin to its EOF (the client half-closes), then answer.
             let mut got = Vec::new();
@@ -355,8 +369,8 @@ mod tests {
     async fn pump_detaches_on_the_key_sequence() {
         let (client, mut daemon) = tokio::io::duplex(1024);
         let out = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let mut stdout: BoxWriter = Box::new(Shared(out.clone()));
-        let mut stderr: BoxWriter = Box::new(Shared(out.clone()));
+        let mut stdout: BoxWriter = Box::new(MemWriter(out.clone()));
+        let mut stderr: BoxWriter = Box::new(MemWriter(out.clone()));
         let stdin: BoxReader = Box::new(&b"ls\x10\x11more"[..]);
         let end = pump(
             Box::new(client),

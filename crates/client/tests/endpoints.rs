@@ -3,6 +3,8 @@
 //! what the real daemon would: the methods must build Docker's requests
 //! and decode Docker's answers.
 
+mod support;
+
 use std::convert::Infallible;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -19,10 +21,8 @@ use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::UnixListener;
 
 /// One request as the fake saw it.
 #[derive(Debug, Clone, PartialEq)]
@@ -129,24 +129,9 @@ async fn answer(req: Request<Incoming>, log: Log) -> Result<Response<Full<Bytes>
 }
 
 fn serve(path: &Path) -> Log {
-    let listener = UnixListener::bind(path).unwrap();
     let log: Log = Arc::default();
     let l = log.clone();
-    tokio::spawn(async move {
-        loop {
-            let (s, _) = listener.accept().await.unwrap();
-            let l = l.clone();
-            tokio::spawn(async move {
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(
-                        TokioIo::new(s),
-                        service_fn(move |req| answer(req, l.clone())),
-                    )
-                    .with_upgrades()
-                    .await;
-            });
-        }
-    });
+    support::serve_unix(path, move |req| answer(req, l.clone()));
     log
 }
 

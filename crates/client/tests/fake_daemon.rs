@@ -2,8 +2,9 @@
 //! as the Engine API does: negotiation, error bodies, JSON streams,
 //! multiplexed output and a hijacked (101) connection.
 
+mod support;
+
 use std::convert::Infallible;
-use std::path::Path;
 
 use berth_client::stdcopy::{frame, StdStream};
 use berth_client::stream::{JsonStream, OutputStream};
@@ -13,10 +14,8 @@ use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::UnixListener;
 
 async fn answer(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     let path = req.uri().path().to_string();
@@ -60,26 +59,11 @@ async fn answer(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infalli
     Ok(r.unwrap())
 }
 
-fn serve(path: &Path) {
-    let listener = UnixListener::bind(path).unwrap();
-    tokio::spawn(async move {
-        loop {
-            let (s, _) = listener.accept().await.unwrap();
-            tokio::spawn(async move {
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(s), service_fn(answer))
-                    .with_upgrades()
-                    .await;
-            });
-        }
-    });
-}
-
 #[tokio::test]
 async fn talks_to_an_engine_api_server() {
     let dir = tempfile::tempdir().unwrap();
     let sock = dir.path().join("api.sock");
-    serve(&sock);
+    support::serve_unix(&sock, answer);
     let client = Client::new(Host::Unix(sock.clone()));
 
     let ping = client.ping().await.unwrap();

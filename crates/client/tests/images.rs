@@ -3,6 +3,8 @@
 //! as the daemon does: the methods must build Docker's requests, decode
 //! its answers, and stream a loaded tar up.
 
+mod support;
+
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 
@@ -13,9 +15,6 @@ use bytes::Bytes;
 use http::{Request, Response};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
-use tokio::net::UnixListener;
 
 /// One request as the fake saw it.
 #[derive(Debug, Clone, Default)]
@@ -74,20 +73,9 @@ async fn answer(req: Request<Incoming>, log: Log) -> Result<Response<Full<Bytes>
 async fn setup() -> (tempfile::TempDir, Client, Log) {
     let dir = tempfile::tempdir().unwrap();
     let sock = dir.path().join("api.sock");
-    let listener = UnixListener::bind(&sock).unwrap();
     let log: Log = Arc::default();
     let l = log.clone();
-    tokio::spawn(async move {
-        loop {
-            let (s, _) = listener.accept().await.unwrap();
-            let l = l.clone();
-            tokio::spawn(async move {
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(s), service_fn(move |r| answer(r, l.clone())))
-                    .await;
-            });
-        }
-    });
+    support::serve_unix(&sock, move |req| answer(req, l.clone()));
     (dir, Client::new(Host::Unix(sock)), log)
 }
 
