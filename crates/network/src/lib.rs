@@ -12,3 +12,5 @@
 pub mod error;
 
 pub use error::{NetworkError, Result};
+pub mod netlink;
+pub mod netns;
