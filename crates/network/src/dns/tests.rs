@@ -456,10 +456,8 @@ async fn dns_resolver_a_hung_upstream_does_not_delay_local_answers() {
     let took = started.elapsed();
     assert_eq!(reply.a, vec![WEB]);
     assert_eq!(tcp_reply.a.len(), 2);
-    assert!(
-        took < Duration::from_millis(500),
-        "local answers took {took:?}"
-    );
+    // Well under the 2 s a forwarded query waits, with room for a loaded machine.
+    assert!(took < Duration::from_secs(1), "local answers took {took:?}");
 
     // The parked ones still get their SERVFAIL once the upstream times out.
     let mut buf = vec![0u8; 512];
