@@ -9,6 +9,7 @@
 //! Test alone: `cargo test -p berth-network` (as root: the tests make
 //! their own network namespaces and never touch the host's).
 
+pub mod dns;
 pub mod error;
 
 pub use error::{NetworkError, Result};
