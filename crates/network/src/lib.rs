@@ -12,3 +12,5 @@
 pub mod error;
 
 pub use error::{NetworkError, Result};
+pub mod iptables;
+pub mod ports;
