@@ -197,7 +197,9 @@ fn teardown_removes_ports_left_behind_and_remove_all_spares_other_rules() {
     let save = t.host.run(move || {
         // Someone else's rules, which Berth must leave alone.
         sh("iptables -w -t nat -N DOCKER && iptables -w -t nat -A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER \
-            && iptables -w -A FORWARD -i ext0 -j ACCEPT");
+            && iptables -w -A FORWARD -i ext0 -j ACCEPT \
+            && iptables -w -A INPUT -p tcp --dport 1 -m comment --comment 'not berth' -j ACCEPT \
+            && iptables -w -A INPUT -p tcp --dport 2 -m comment --comment berth -j ACCEPT");
         // Everything is idempotent: a second round adds nothing.
         ipt.ensure_base().unwrap();
         ipt.setup_bridge(BRIDGE, SUBNET.parse().unwrap(), false).unwrap();
@@ -226,12 +228,21 @@ fn teardown_removes_ports_left_behind_and_remove_all_spares_other_rules() {
     assert!(flushed.contains("-j BERTH-FORWARD"), "{flushed}");
     assert!(!torn.contains("br-t"), "{torn}");
     assert!(!torn.contains("-j DNAT"), "{torn}");
-    assert!(!after.to_lowercase().contains("berth"), "{after}");
+    let ours = after
+        .lines()
+        .filter(|l| l.to_lowercase().contains("berth") && !l.contains("not berth"))
+        .count();
+    assert_eq!(ours, 0, "{after}");
     assert!(
         after.contains("-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER"),
         "{after}"
     );
     assert!(after.contains("-A FORWARD -i ext0 -j ACCEPT"), "{after}");
+    assert!(
+        after.contains("--dport 1 -m comment --comment \"not berth\""),
+        "{after}"
+    );
+    assert!(!after.contains("--dport 2 "), "{after}");
 }
 
 #[test]

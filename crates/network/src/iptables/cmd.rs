@@ -161,7 +161,8 @@ impl Tool {
 
     /// The rules of `chain` as `-S` prints them, split into arguments
     /// (without the leading `-A <chain>`); empty when the chain is missing.
-    /// Only for chains whose rules carry no quoted arguments.
+    /// Arguments are split on whitespace, so a quoted argument with spaces
+    /// (someone else's comment) comes out in pieces; Berth's never have any.
     pub fn rules(&self, table: &str, chain: &str) -> Result<Vec<Vec<String>>> {
         let Ok(listing) = self.call(table, &["-S", chain])? else {
             return Ok(Vec::new());

@@ -30,6 +30,17 @@ use crate::ports::PortMapping;
 use cmd::Tool;
 use rules::{CHAINS, CHAIN_PREFIX, FILTER_PORTS, NAT_PORTS};
 
+/// The built-in chains Berth may put its tagged jumps in.
+const BUILTIN_CHAINS: &[(&str, &str)] = &[
+    ("nat", "PREROUTING"),
+    ("nat", "INPUT"),
+    ("nat", "OUTPUT"),
+    ("nat", "POSTROUTING"),
+    ("filter", "INPUT"),
+    ("filter", "FORWARD"),
+    ("filter", "OUTPUT"),
+];
+
 /// Berth's iptables rule set. Every method is idempotent.
 #[derive(Debug, Clone)]
 pub struct Iptables {
@@ -125,6 +136,15 @@ impl Iptables {
     pub fn remove_all(&self) -> Result<()> {
         for jump in rules::jumps() {
             self.tool.delete(&jump)?;
+        }
+        // Any other tagged rule in a built-in chain, e.g. one an older
+        // Berth wrote with a different match, goes too.
+        for (table, chain) in BUILTIN_CHAINS {
+            for args in self.tool.rules(table, chain)? {
+                if value_after(&args, "--comment") == Some(rules::TAG) {
+                    self.tool.delete(&Rule { table, chain, args })?;
+                }
+            }
         }
         for table in ["nat", "filter"] {
             let chains = self.tool.chains_with_prefix(table, CHAIN_PREFIX)?;
