@@ -108,13 +108,12 @@ impl Tool {
     pub fn delete(&self, rule: &Rule) -> Result<()> {
         let mut args = vec!["-D", rule.chain];
         args.extend(rule.args.iter().map(String::as_str));
-        // Bounded: a rule cannot have more copies than this in practice,
-        // and a stuck loop would be worse than a leftover.
+        // `-D` until it fails saves a `-C` per call; the loop is bounded
+        // because a stuck loop would be worse than a leftover.
         for _ in 0..64 {
-            if !self.exists(rule)? {
-                return Ok(());
+            if self.call(rule.table, &args)?.is_err() {
+                break;
             }
-            self.must(rule.table, &args)?;
         }
         Ok(())
     }
