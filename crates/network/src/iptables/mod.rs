@@ -23,11 +23,9 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use ipnet::Ipv4Net;
 
-pub use cmd::Rule;
-
 use crate::error::{NetworkError, Result};
 use crate::ports::PortMapping;
-use cmd::Tool;
+use cmd::{Rule, Tool};
 use rules::{CHAINS, CHAIN_PREFIX, FILTER_PORTS, NAT_PORTS};
 
 /// The built-in chains Berth may put its tagged jumps in.

@@ -85,6 +85,19 @@ impl PortMapping {
     }
 }
 
+/// `0.0.0.0:8080->80/tcp`, as `docker ps` shows a published port.
+impl fmt::Display for PortMapping {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}->{}/{}",
+            std::net::SocketAddr::new(self.host_ip, self.host_port),
+            self.container_port,
+            self.proto
+        )
+    }
+}
+
 /// Builds the publication requests of a container.
 ///
 /// `bindings` is Docker's `PortBindings` (`"80/tcp"` -> `[(HostIp, HostPort)]`);
@@ -377,5 +390,6 @@ mod tests {
             r#"{"proto":"udp","host_ip":"0.0.0.0","host_port":5353,"container_port":53}"#
         );
         assert_eq!(serde_json::from_str::<PortMapping>(&s).unwrap(), m);
+        assert_eq!(m.to_string(), "0.0.0.0:5353->53/udp");
     }
 }
