@@ -11,7 +11,9 @@
 
 pub mod dns;
 pub mod error;
-
-pub use error::{NetworkError, Result};
+pub mod iptables;
 pub mod netlink;
 pub mod netns;
+pub mod ports;
+
+pub use error::{NetworkError, Result};
