@@ -26,6 +26,10 @@ use crate::types::df::{DiskUsage, DiskUsageOptions};
 use crate::types::events::Message;
 use crate::types::exec::{ExecConfig, ExecInspect, ExecStartConfig};
 use crate::types::filters::Filters;
+use crate::types::network::{
+    NetworkConnectRequest, NetworkCreateRequest, NetworkCreateResponse, NetworkDisconnectRequest,
+    NetworkPruneReport, NetworkResource,
+};
 use crate::types::system::{SystemInfo, SystemVersion};
 
 /// A boxed, sendable stream.
@@ -255,4 +259,48 @@ pub trait SystemBackend: Send + Sync {
             "disk usage is not implemented by this backend",
         ))
     }
+}
+
+/// The network endpoints (moby `router/network` `Backend`). Every call that
+/// names a network takes the reference as the user gave it (full ID, name,
+/// or unique ID prefix).
+#[async_trait]
+pub trait NetworkBackend: Send + Sync {
+    /// `POST /networks/create`: creates the network; Conflict when the
+    /// name is taken.
+    async fn network_create(
+        &self,
+        req: NetworkCreateRequest,
+    ) -> Result<NetworkCreateResponse, ApiError>;
+
+    /// `GET /networks?filters=`: the networks `filters` selects
+    /// (`driver`, `id`, `label`, `name`, `scope`, `type`, `dangling`).
+    async fn network_list(&self, filters: Filters) -> Result<Vec<NetworkResource>, ApiError>;
+
+    /// `GET /networks/{id}?verbose=&scope=`: one network; NotFound when
+    /// there is none.
+    async fn network_inspect(
+        &self,
+        id: &str,
+        verbose: bool,
+        scope: Option<String>,
+    ) -> Result<NetworkResource, ApiError>;
+
+    /// `DELETE /networks/{id}`: Forbidden for the predefined networks,
+    /// Forbidden (moby) while endpoints are attached.
+    async fn network_remove(&self, id: &str) -> Result<(), ApiError>;
+
+    /// `POST /networks/prune?filters=`: removes the unused user-defined
+    /// networks.
+    async fn network_prune(&self, filters: Filters) -> Result<NetworkPruneReport, ApiError>;
+
+    /// `POST /networks/{id}/connect`: attaches a container.
+    async fn network_connect(&self, id: &str, req: NetworkConnectRequest) -> Result<(), ApiError>;
+
+    /// `POST /networks/{id}/disconnect`: detaches a container.
+    async fn network_disconnect(
+        &self,
+        id: &str,
+        req: NetworkDisconnectRequest,
+    ) -> Result<(), ApiError>;
 }

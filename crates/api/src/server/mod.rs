@@ -1,7 +1,7 @@
 //! The Engine API server (moby `api/server`), behind the `server` feature:
 //! [`router`] builds the axum [`Router`] over the [`Backends`] the daemon
 //! implements ([`ContainerBackend`], [`ExecBackend`], [`SystemBackend`],
-//! [`ImageBackend`]).
+//! [`ImageBackend`], [`NetworkBackend`]).
 //!
 //! - Every route answers with and without a `/v1.NN` prefix; a version
 //!   above [`API_VERSION`] or below [`MIN_API_VERSION`] is a 400 with
@@ -14,8 +14,8 @@
 //!   an unknown route, or a known one with the wrong method, is 404
 //!   `{"message":"page not found"}` (as moby).
 //!
-//! Volumes and networks answer 501 (`volumes are not implemented yet in
-//! Berth`) on every route. Not served yet: commit, image
+//! Volumes answer 501 (`volumes are not implemented yet in Berth`) on
+//! every route. Not served yet: commit, image
 //! push/search/import.
 //!
 //! [`API_VERSION`]: crate::types::system::API_VERSION
@@ -45,7 +45,8 @@ use serde::Serialize;
 
 pub use backend::{
     ArchivePutOptions, BoxStream, ByteStream, ContainerBackend, EventsOptions, ExecBackend,
-    HijackedReader, HijackedStreams, HijackedWriter, LogsStream, PendingWait, SystemBackend,
+    HijackedReader, HijackedStreams, HijackedWriter, LogsStream, NetworkBackend, PendingWait,
+    SystemBackend,
 };
 pub use error::ApiError;
 pub use hijack::{MULTIPLEXED_STREAM, RAW_STREAM};
@@ -66,6 +67,8 @@ pub struct Backends {
     pub system: Arc<dyn SystemBackend>,
     /// The image endpoints.
     pub image: Arc<dyn ImageBackend>,
+    /// The network endpoints.
+    pub network: Arc<dyn NetworkBackend>,
 }
 
 impl Backends {
@@ -73,12 +76,13 @@ impl Backends {
     /// daemon's adapter, or a test fake).
     pub fn from_one<B>(backend: Arc<B>) -> Self
     where
-        B: ContainerBackend + ExecBackend + SystemBackend + ImageBackend + 'static,
+        B: ContainerBackend + ExecBackend + SystemBackend + ImageBackend + NetworkBackend + 'static,
     {
         Backends {
             container: backend.clone(),
             exec: backend.clone(),
             image: backend.clone(),
+            network: backend.clone(),
             system: backend,
         }
     }

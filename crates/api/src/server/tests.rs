@@ -26,6 +26,7 @@ use crate::types::system::{SystemInfo, SystemVersion, API_VERSION};
 mod abuse;
 mod ctl;
 mod images;
+mod networks;
 
 /// Records every call as a line; containers named after an error kind
 /// fail with it (`missing` NotFound, `running` NotModified for start and

@@ -3,6 +3,7 @@
 //! template; `inspect` without `--type` tries a container, then an image,
 //! as Docker's autodetection does.
 
+use berth_api::types::network::NetworkInspectOptions;
 use berth_client::{Client, ClientError};
 use bytes::Bytes;
 use serde_json::Value;
@@ -44,7 +45,15 @@ async fn fetch(
         Kind::Container => return client.container_inspect_raw(name, detail.size).await,
         Kind::Image => return client.image_inspect_raw(name).await,
         Kind::Volume => client.volume_inspect(name).await?,
-        Kind::Network => client.network_inspect(name, detail.verbose).await?,
+        Kind::Network => {
+            // Decoded to check the answer is a network; printed as the
+            // daemon sent it, as docker/cli's `NetworkInspectWithRaw`.
+            let options = NetworkInspectOptions {
+                verbose: detail.verbose,
+                scope: String::new(),
+            };
+            return Ok(client.network_inspect_with_raw(name, &options).await?.1);
+        }
     };
     Ok(Bytes::from(serde_json::to_vec(&value).unwrap_or_default()))
 }
@@ -167,12 +176,13 @@ pub async fn network_inspect(
     inspect_as(client, &[Kind::Network], &args.networks, format, detail, io).await
 }
 
-/// `inspect [--type container|image]`.
+/// `inspect [--type container|image|network]`.
 pub async fn inspect(client: &Client, args: &InspectArgs, io: &mut Stdio) -> CmdResult {
     let kinds: &[Kind] = match args.kind.as_deref().unwrap_or_default() {
         "" => &[Kind::Container, Kind::Image],
         "container" => &[Kind::Container],
         "image" => &[Kind::Image],
+        "network" => &[Kind::Network],
         other => {
             return Err(CliError::msg(format!(
                 "\"{other}\" is not a valid value for --type"

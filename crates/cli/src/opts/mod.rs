@@ -4,6 +4,7 @@
 //! the platform.
 
 pub mod mounts;
+pub mod network;
 pub mod parse;
 
 use std::collections::BTreeMap;
@@ -67,6 +68,21 @@ pub struct ContainerOptions {
     /// Connect a container to a network
     #[arg(long = "network", visible_alias = "net", value_name = "network")]
     pub network: Option<String>,
+    /// Add network-scoped alias for the container
+    #[arg(long = "network-alias", alias = "net-alias", value_name = "list")]
+    pub network_alias: Vec<String>,
+    /// IPv4 address (e.g., 172.30.100.104)
+    #[arg(long, value_name = "string")]
+    pub ip: Option<String>,
+    /// IPv6 address (e.g., 2001:db8::33)
+    #[arg(long, value_name = "string")]
+    pub ip6: Option<String>,
+    /// Container IPv4/IPv6 link-local addresses
+    #[arg(long = "link-local-ip", value_name = "list")]
+    pub link_local_ip: Vec<String>,
+    /// Container MAC address (e.g., 92:d0:c6:0a:29:33)
+    #[arg(long = "mac-address", value_name = "string")]
+    pub mac_address: Option<String>,
     /// Container host name
     #[arg(short = 'h', long)]
     pub hostname: Option<String>,
@@ -450,7 +466,7 @@ impl ContainerOptions {
             request: ContainerCreateRequest {
                 config,
                 host_config: Some(host_config),
-                networking_config: None,
+                networking_config: Some(network::networking_config(self)?),
             },
             name: self.name.clone().filter(|n| !n.is_empty()),
             platform: self.platform.clone().filter(|p| !p.is_empty()),

@@ -7,6 +7,7 @@ mod container;
 mod exec;
 mod images;
 mod inspect;
+mod network;
 mod streams;
 mod system;
 

@@ -1,12 +1,12 @@
-//! The update, disk-usage, volume and network routes over the fake
-//! backend (which serves neither update nor df, so the trait defaults
-//! answer): routing, body checks before the backend is called, and the
-//! 501 answers with their messages.
+//! The update, disk-usage and volume routes over the fake backend (which
+//! serves neither update nor df, so the trait defaults answer): routing,
+//! body checks before the backend is called, and the 501 answers with
+//! their messages.
 
 use super::*;
 
 #[tokio::test]
-async fn volume_and_network_routes_answer_501_with_a_clear_message() {
+async fn volume_routes_answer_501_with_a_clear_message() {
     let (_, app) = app();
     let volumes = [
         (Method::GET, "/volumes"),
@@ -21,24 +21,6 @@ async fn volume_and_network_routes_answer_501_with_a_clear_message() {
         assert_eq!(
             json_of(&body),
             json!({"message": "volumes are not implemented yet in Berth"}),
-            "{m} {uri}"
-        );
-    }
-    let networks = [
-        (Method::GET, "/networks"),
-        (Method::POST, "/networks/create"),
-        (Method::POST, "/networks/prune"),
-        (Method::GET, "/networks/bridge"),
-        (Method::DELETE, "/networks/bridge"),
-        (Method::POST, "/v1.44/networks/bridge/connect"),
-        (Method::POST, "/networks/bridge/disconnect"),
-    ];
-    for (m, uri) in networks {
-        let (status, _, body) = send(&app, req(m.clone(), uri)).await;
-        assert_eq!(status, StatusCode::NOT_IMPLEMENTED, "{m} {uri}");
-        assert_eq!(
-            json_of(&body)["message"],
-            "networks are not implemented yet in Berth",
             "{m} {uri}"
         );
     }
