@@ -20,6 +20,9 @@ pub enum NetworkError {
     /// predefined one (403).
     #[error("{0}")]
     Forbidden(String),
+    /// A resource is exhausted for now, e.g. no free address left (503).
+    #[error("{0}")]
+    Unavailable(String),
     /// A kernel or tool failure (500).
     #[error("{0}")]
     System(String),
@@ -39,6 +42,7 @@ impl HasKind for NetworkError {
             NetworkError::NotFound(_) => ErrorKind::NotFound,
             NetworkError::Conflict(_) => ErrorKind::Conflict,
             NetworkError::Forbidden(_) => ErrorKind::Forbidden,
+            NetworkError::Unavailable(_) => ErrorKind::Unavailable,
             NetworkError::System(_) => ErrorKind::System,
         }
     }

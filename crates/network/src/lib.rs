@@ -9,11 +9,24 @@
 //! Test alone: `cargo test -p berth-network` (as root: the tests make
 //! their own network namespaces and never touch the host's).
 
+pub mod bridge;
+pub mod controller;
 pub mod dns;
+pub mod driver;
 pub mod error;
+pub mod ipam;
 pub mod iptables;
 pub mod netlink;
 pub mod netns;
 pub mod ports;
+pub mod store;
+pub mod subnet;
 
+pub use controller::{
+    Attach, Attached, ContainerRef, ControllerConfig, CreateNetwork, Endpoint, NetworkController,
+    RESOLVER_IP,
+};
+pub use driver::NetworkDriver;
 pub use error::{NetworkError, Result};
+pub use ports::{PortMapping, PortRequest, Proto};
+pub use store::NetworkRecord;

@@ -12,12 +12,13 @@ use std::os::fd::RawFd;
 
 use ipnet::Ipv4Net;
 use netlink_packet_core::{
-    NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP,
-    NLM_F_EXCL, NLM_F_REQUEST,
+    NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL,
+    NLM_F_REQUEST,
 };
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::link::{
-    InfoData, InfoKind, InfoVeth, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
+    InfoBridgePort, InfoData, InfoKind, InfoPortData, InfoPortKind, InfoVeth, LinkAttribute,
+    LinkFlags, LinkInfo, LinkMessage,
 };
 use netlink_packet_route::route::{
     RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteProtocol, RouteScope, RouteType,
@@ -154,7 +155,9 @@ impl Netlink {
             msg.attributes.push(LinkAttribute::Mtu(mtu));
         }
         msg.attributes
-            .push(LinkAttribute::LinkInfo(vec![LinkInfo::Kind(InfoKind::Bridge)]));
+            .push(LinkAttribute::LinkInfo(vec![LinkInfo::Kind(
+                InfoKind::Bridge,
+            )]));
         self.request(
             &format!("add bridge {name}"),
             RouteNetlinkMessage::NewLink(msg),
@@ -220,6 +223,21 @@ impl Netlink {
             msg.attributes.push(LinkAttribute::NetNsFd(fd));
         }
         self.request("set link", RouteNetlinkMessage::SetLink(msg), NLM_F_ACK)?;
+        Ok(())
+    }
+
+    /// Turns on hairpin mode on the bridge port at `index`, so traffic can
+    /// leave by the port it came in (`ip link set .. type bridge_slave hairpin on`).
+    pub fn set_hairpin(&mut self, index: u32) -> Result<()> {
+        let mut msg = LinkMessage::default();
+        msg.header.index = index;
+        msg.attributes.push(LinkAttribute::LinkInfo(vec![
+            LinkInfo::PortKind(InfoPortKind::Bridge),
+            LinkInfo::PortData(InfoPortData::BridgePort(vec![InfoBridgePort::HairpinMode(
+                true,
+            )])),
+        ]));
+        self.request("set hairpin", RouteNetlinkMessage::NewLink(msg), 0)?;
         Ok(())
     }
 
@@ -310,7 +328,11 @@ impl Netlink {
     pub fn route_destinations(&mut self) -> Result<Vec<Ipv4Net>> {
         let mut msg = RouteMessage::default();
         msg.header.address_family = AddressFamily::Inet;
-        let replies = self.request("list routes", RouteNetlinkMessage::GetRoute(msg), NLM_F_DUMP)?;
+        let replies = self.request(
+            "list routes",
+            RouteNetlinkMessage::GetRoute(msg),
+            NLM_F_DUMP,
+        )?;
         Ok(replies
             .into_iter()
             .filter_map(|m| match m {

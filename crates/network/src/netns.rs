@@ -52,7 +52,11 @@ pub fn create(path: &Path) -> Result<()> {
             })
         })
         .join()
-        .unwrap_or_else(|_| Err(NetworkError::System("network namespace thread panicked".into())))
+        .unwrap_or_else(|_| {
+            Err(NetworkError::System(
+                "network namespace thread panicked".into(),
+            ))
+        })
     })
 }
 
@@ -70,17 +74,20 @@ fn loopback_up() -> Result<()> {
 
 /// Runs `f` on a thread inside the network namespace pinned at `path`.
 pub fn run_in<T: Send>(path: &Path, f: impl FnOnce() -> Result<T> + Send) -> Result<T> {
-    let ns = File::open(path)
-        .map_err(|e| NetworkError::io(format!("opening {}", path.display()), e))?;
+    let ns =
+        File::open(path).map_err(|e| NetworkError::io(format!("opening {}", path.display()), e))?;
     std::thread::scope(|s| {
         s.spawn(move || {
-            setns(ns.as_fd(), CloneFlags::CLONE_NEWNET).map_err(|e| {
-                NetworkError::System(format!("entering {}: {e}", path.display()))
-            })?;
+            setns(ns.as_fd(), CloneFlags::CLONE_NEWNET)
+                .map_err(|e| NetworkError::System(format!("entering {}: {e}", path.display())))?;
             f()
         })
         .join()
-        .unwrap_or_else(|_| Err(NetworkError::System("network namespace thread panicked".into())))
+        .unwrap_or_else(|_| {
+            Err(NetworkError::System(
+                "network namespace thread panicked".into(),
+            ))
+        })
     })
 }
 
@@ -107,7 +114,10 @@ pub fn remove(path: &Path) -> Result<()> {
 pub fn is_pinned(path: &Path) -> bool {
     // A pinned file is an nsfs mount: its device differs from its directory's.
     use std::os::unix::fs::MetadataExt;
-    match (std::fs::metadata(path), path.parent().map(std::fs::metadata)) {
+    match (
+        std::fs::metadata(path),
+        path.parent().map(std::fs::metadata),
+    ) {
         (Ok(f), Some(Ok(d))) => f.dev() != d.dev(),
         _ => false,
     }
@@ -130,7 +140,10 @@ mod tests {
             let mut nl = Netlink::open()?;
             let lo = nl.require_link("lo")?;
             let addrs = nl.addresses(lo)?;
-            Ok((addrs.iter().any(|a| a.addr().is_loopback()), nl.link_index("eth0")?))
+            Ok((
+                addrs.iter().any(|a| a.addr().is_loopback()),
+                nl.link_index("eth0")?,
+            ))
         })
         .unwrap();
         assert!(lo_up, "loopback is up with 127.0.0.1");
