@@ -18,10 +18,14 @@ pub struct Berthd {
     /// The unix socket it serves the Engine API on.
     pub sock: PathBuf,
     _dir: tempfile::TempDir,
+    killed: bool,
 }
 
 impl Drop for Berthd {
     fn drop(&mut self) {
+        if self.killed {
+            return;
+        }
         let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
         let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
         let end = Instant::now() + Duration::from_secs(10);
@@ -37,6 +41,14 @@ impl Drop for Berthd {
 }
 
 impl Berthd {
+    /// Ends berthd with SIGKILL, as a crash would: nothing is cleaned up,
+    /// containers (and their shims) keep running.
+    pub fn kill9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.killed = true;
+    }
+
     /// Starts berthd on `w`'s data and exec roots; returns once its socket exists.
     pub fn start(w: &DaemonWorld) -> Berthd {
         let dir = tempfile::tempdir().unwrap();
@@ -48,6 +60,7 @@ impl Berthd {
             .arg(w.exec.path())
             .arg("--pidfile")
             .arg(dir.path().join("berthd.pid"))
+            .args(network_flags(w.data.path()))
             .arg("-H")
             .arg(format!("unix://{}", sock.display()))
             .env("BERTH_SHIM", workspace_bin("berth-shim"))
@@ -65,6 +78,7 @@ impl Berthd {
             child,
             sock,
             _dir: dir,
+            killed: false,
         }
     }
 
@@ -143,4 +157,16 @@ pub fn text(o: &Output) -> (String, String, i32) {
         String::from_utf8_lossy(&o.stderr).into_owned(),
         o.status.code().unwrap_or(-1),
     )
+}
+
+/// berthd's `--bridge` / `--bip` for a test daemon on `data` (see
+/// [`crate::daemon_cleanup::test_network`]).
+pub fn network_flags(data: &std::path::Path) -> Vec<String> {
+    let n = crate::daemon_cleanup::test_network(data);
+    let mut flags = vec!["--bridge".to_string(), n.bridge];
+    if let Some(bip) = n.bip {
+        flags.push("--bip".into());
+        flags.push(bip.to_string());
+    }
+    flags
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use berth_daemon::config::{Config, ContainerCreateRequest, HostConfig, StrSlice};
-use berth_daemon::daemon::{Daemon, DaemonConfig};
+use berth_daemon::daemon::Daemon;
 use berth_image::progress::Progress;
 use berth_image::service::{ImageService, ImageServiceConfig, LocalImageService, PullOptions};
 use berth_shim::{ShimClient, ShimConfig};
@@ -71,10 +71,7 @@ impl DaemonWorld {
             runtime_root: self.exec.path().join("runtime"),
             shim_binary: workspace_bin("berth-shim"),
         });
-        let config = DaemonConfig {
-            data_root: self.data.path().to_path_buf(),
-            exec_root: self.exec.path().to_path_buf(),
-        };
+        let config = crate::daemon_cleanup::test_config(self.data.path(), self.exec.path());
         self.rt
             .block_on(Daemon::open(config, Arc::new(images), Arc::new(shims)))
             .unwrap()

@@ -36,6 +36,10 @@ pub enum DaemonError {
         #[source]
         source: std::io::Error,
     },
+    /// The operation is not allowed (403), e.g. connecting a container that
+    /// shares another's network namespace.
+    #[error("{0}")]
+    Forbidden(String),
     /// A feature Berth does not have (501), as moby's NotImplemented.
     #[error("{0}")]
     NotImplemented(String),
@@ -80,6 +84,7 @@ impl HasKind for DaemonError {
             DaemonError::Conflict(_) => ErrorKind::Conflict,
             DaemonError::NotModified(_) => ErrorKind::NotModified,
             DaemonError::NotImplemented(_) => ErrorKind::NotImplemented,
+            DaemonError::Forbidden(_) => ErrorKind::Forbidden,
             DaemonError::Layer { kind, .. } => *kind,
             DaemonError::Io { .. } | DaemonError::System(_) => ErrorKind::System,
         }

@@ -123,6 +123,8 @@ pub struct DaemonOptions {
     pub log_level: String,
     /// Layers downloaded at once per pull.
     pub max_concurrent_downloads: usize,
+    /// The default bridge and NAT (`--bridge`, `--bip`, `--iptables`).
+    pub network: crate::daemon::NetworkOptions,
 }
 
 impl DaemonOptions {
@@ -206,6 +208,7 @@ impl DaemonOptions {
             }
         };
         Ok(DaemonOptions {
+            network: crate::daemon::NetworkOptions::default(),
             data_root: absolute(
                 flags
                     .data_root

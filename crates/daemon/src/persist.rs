@@ -47,6 +47,9 @@ pub struct ContainerRecord {
     /// Stopped by the user (`unless-stopped` then keeps it down).
     #[serde(rename = "HasBeenManuallyStopped", default)]
     pub manually_stopped: bool,
+    /// The networks asked for and, while running, the endpoints on them.
+    #[serde(rename = "NetworkSettings", default)]
+    pub network_settings: berth_api::types::container::NetworkSettings,
 }
 
 /// `<data root>/containers/<id>`, refusing an `id` that is not a full

@@ -28,5 +28,6 @@ pub use controller::{
 };
 pub use driver::NetworkDriver;
 pub use error::{NetworkError, Result};
+pub use ipnet::Ipv4Net;
 pub use ports::{PortMapping, PortRequest, Proto};
 pub use store::NetworkRecord;

@@ -3,12 +3,12 @@
 //! daemon finds. Usage: `berth-daemon-driver DATA EXEC SHIM IMAGE OP NAME`
 //! with OP one of `create`, `start`, `remove`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use berth_daemon::config::{Config, ContainerCreateRequest, HostConfig, StrSlice};
-use berth_daemon::daemon::{Daemon, DaemonConfig};
+use berth_daemon::daemon::Daemon;
 use berth_image::service::{ImageServiceConfig, LocalImageService};
 use berth_shim::{ShimClient, ShimConfig};
 
@@ -30,10 +30,8 @@ fn main() -> ExitCode {
             runtime_root: PathBuf::from(exec).join("runtime"),
             shim_binary: PathBuf::from(shim),
         });
-        let config = DaemonConfig {
-            data_root: data.into(),
-            exec_root: exec.into(),
-        };
+        let config =
+            integration_tests::daemon_cleanup::test_config(Path::new(data), Path::new(exec));
         let d = Daemon::open(config, Arc::new(images), Arc::new(shims))
             .await
             .map_err(|e| e.to_string())?;

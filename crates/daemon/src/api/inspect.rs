@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use berth_api::types::container::{
     ContainerInspectResponse, ContainerState, ContainerSummary, GraphDriverData, NetworkSettings,
-    SummaryHostConfig,
+    NetworkSettingsSummary, Port, SummaryHostConfig,
 };
 
 use crate::daemon::Daemon;
@@ -102,7 +102,7 @@ pub(crate) fn inspect(daemon: &Daemon, name: &str, size: bool) -> Result<Contain
         size_rw,
         size_root_fs,
         config: Some(r.config.clone()),
-        network_settings: Some(NetworkSettings::default()),
+        network_settings: Some(inspect_network_settings(&r)),
         ..ContainerInspectResponse::default()
     })
 }
@@ -120,6 +120,47 @@ pub(crate) fn sizes(daemon: &Daemon, r: &ContainerRecord) -> (i64, i64) {
         .map(|i| i.size)
         .unwrap_or(0);
     (rw, rw + image)
+}
+
+/// `NetworkSettings` as inspect shows it: the record's, with `Ports` an
+/// empty map rather than null, as moby sends it.
+fn inspect_network_settings(r: &ContainerRecord) -> NetworkSettings {
+    let mut ns = r.network_settings.clone();
+    ns.ports.get_or_insert_with(Default::default);
+    ns.networks.get_or_insert_with(Default::default);
+    ns
+}
+
+/// `Ports` of a `docker ps` row: published ports with their host side,
+/// exposed ones without (moby's order: by private port, then type).
+fn summary_ports(r: &ContainerRecord) -> Vec<Port> {
+    let mut out = Vec::new();
+    for (key, bindings) in r.network_settings.ports.iter().flatten() {
+        let (port, kind) = key.split_once('/').unwrap_or((key.as_str(), "tcp"));
+        let Ok(private_port) = port.parse::<u16>() else {
+            continue;
+        };
+        match bindings {
+            Some(list) if !list.is_empty() => {
+                for b in list {
+                    out.push(Port {
+                        ip: b.host_ip.clone(),
+                        private_port,
+                        public_port: b.host_port.parse().unwrap_or(0),
+                        kind: kind.to_string(),
+                    });
+                }
+            }
+            _ => out.push(Port {
+                ip: String::new(),
+                private_port,
+                public_port: 0,
+                kind: kind.to_string(),
+            }),
+        }
+    }
+    out.sort_by(|a, b| (a.private_port, &a.kind).cmp(&(b.private_port, &b.kind)));
+    out
 }
 
 /// One row of `GET /containers/json`.
@@ -154,6 +195,10 @@ pub(crate) fn summary(daemon: &Daemon, r: &ContainerRecord, now: SystemTime) -> 
             network_mode,
             ..SummaryHostConfig::default()
         },
+        ports: summary_ports(r),
+        network_settings: Some(NetworkSettingsSummary {
+            networks: Some(r.network_settings.networks.clone().unwrap_or_default()),
+        }),
         ..ContainerSummary::default()
     }
 }

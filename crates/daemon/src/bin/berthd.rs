@@ -56,6 +56,20 @@ struct Flags {
     /// The JSON config file (dockerd's daemon.json keys).
     #[arg(long, value_name = "FILE")]
     config_file: Option<PathBuf>,
+    /// The default bridge's Linux name
+    #[arg(
+        short = 'b',
+        long = "bridge",
+        value_name = "NAME",
+        default_value = "berth0"
+    )]
+    bridge: String,
+    /// The default bridge's address and subnet (CIDR)
+    #[arg(long, value_name = "CIDR")]
+    bip: Option<berth_network::Ipv4Net>,
+    /// Program iptables rules (NAT, forwarding, published ports)
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
+    iptables: bool,
 }
 
 fn level(name: &str) -> LevelFilter {
@@ -87,8 +101,16 @@ fn main() -> ExitCode {
             file,
         )
     });
+    let network = berth_daemon::daemon::NetworkOptions {
+        bridge: flags.bridge.clone(),
+        bip: flags.bip,
+        iptables: flags.iptables,
+    };
     let options = match options {
-        Ok(o) => o,
+        Ok(mut o) => {
+            o.network = network;
+            o
+        }
         Err(e) => {
             eprintln!("berthd: {e}");
             return ExitCode::FAILURE;
@@ -146,6 +168,7 @@ async fn run(
         DaemonConfig {
             data_root: options.data_root.clone(),
             exec_root: options.exec_root.clone(),
+            network: options.network.clone(),
         },
         Arc::new(images.clone()),
         Arc::new(shims),

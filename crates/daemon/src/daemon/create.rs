@@ -35,6 +35,7 @@ impl Daemon {
             merge_image_config(&mut config, image_config);
         }
         verify_settings(&config, &host_config)?;
+        let networks = self.verify_networking(&host_config, request.networking_config.as_ref())?;
 
         let id = generate_id()?;
         let name = match name.filter(|n| !n.is_empty()) {
@@ -50,6 +51,10 @@ impl Daemon {
             state: State::default(),
             restart_count: 0,
             manually_stopped: false,
+            network_settings: berth_api::types::container::NetworkSettings {
+                networks: Some(networks),
+                ..Default::default()
+            },
         };
         match self.create_on_disk(record, host_config, &image.id) {
             Ok(container) => {

@@ -47,7 +47,8 @@ impl Daemon {
                 self.cleanup_runtime(&container).await;
                 let message = e.to_string();
                 container.update(self.data_root(), |r| {
-                    r.state.set_start_error(message, now_rfc3339())
+                    r.state.set_start_error(message, now_rfc3339());
+                    super::network::clear_runtime_settings(r);
                 })?;
                 if container.host_config().auto_remove {
                     self.spawn_remove(container.clone());
@@ -68,14 +69,22 @@ impl Daemon {
         // Mounts unless a `docker cp` holds it mounted already.
         self.rootfs_mounts.hold_running(&id, &rootfs)?;
         crate::failpoint::hit("start:after-mount");
-        let spec = build_spec(&SpecInput::new(
+        let net = self.start_network(container).await?;
+        crate::failpoint::hit("start:after-network");
+        let host_config = container.host_config();
+        let mut input = SpecInput::new(
             &id,
             &image.config,
             &record.config,
-            &container.host_config(),
+            &host_config,
             &rootfs.merged_dir,
             container.dir(),
-        ))?;
+        );
+        input.ip = net.ip;
+        input.netns_path = net.netns_path.as_deref();
+        input.embedded_dns = net.embedded_dns;
+        input.shared_etc = net.shared_etc.as_deref();
+        let spec = build_spec(&input)?;
         if let Some(process) = spec.process() {
             crate::spec::ensure_working_dir(&rootfs.merged_dir, &process.cwd().to_string_lossy())?;
         }
@@ -106,7 +115,10 @@ impl Daemon {
         let pid = self.shims.start(&id).await.map_err(DaemonError::layer)?;
         crate::failpoint::hit("start:after-shim-start");
         container.update(self.data_root(), |r| {
-            r.state.set_running(pid, now_rfc3339())
+            r.state.set_running(pid, now_rfc3339());
+            if let Some(settings) = net.settings {
+                r.network_settings = settings;
+            }
         })?;
         container.backoff.started();
         self.container_event(container, action::START, &[]);
@@ -144,7 +156,8 @@ impl Daemon {
         };
         self.cleanup_runtime(container).await;
         if let Err(e) = container.update(self.data_root(), |r| {
-            r.state.set_stopped(code, oom, now_rfc3339())
+            r.state.set_stopped(code, oom, now_rfc3339());
+            super::network::clear_runtime_settings(r);
         }) {
             tracing::error!(error = %e, "cannot record a container exit");
         }
@@ -173,6 +186,7 @@ impl Daemon {
                 tracing::warn!(%id, error = %e, "cannot delete the shim");
             }
         }
+        self.stop_network(&id).await;
         if let Ok(rootfs) = self.images.rootfs(&id) {
             // Left mounted while a `docker cp` still reads it.
             self.rootfs_mounts.release_running(&id, &rootfs.merged_dir);

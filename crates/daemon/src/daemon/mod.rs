@@ -22,6 +22,7 @@ mod images;
 mod lifecycle;
 mod list;
 mod logs;
+mod network;
 mod pause;
 mod prune;
 mod remove;
@@ -56,6 +57,7 @@ pub use health::{
 };
 pub use images::ContainerImageUsers;
 pub use list::{ListOptions, LIST_ACCEPTED_FILTERS};
+pub use network::network_name;
 pub use prune::{dir_size, PruneFilters, PruneReport, PRUNE_ACCEPTED_FILTERS};
 pub use signal::parse_signal;
 pub use state::{human_duration, now_rfc3339, State, ZERO_TIME};
@@ -75,10 +77,45 @@ use crate::store::Store;
 /// Where the daemon keeps things.
 #[derive(Debug, Clone)]
 pub struct DaemonConfig {
-    /// Persistent state (`containers/`, `image/`, `overlay/`).
+    /// Persistent state (`containers/`, `image/`, `overlay/`, `network/`).
     pub data_root: PathBuf,
-    /// Runtime state (OCI bundles under `containers/<id>`).
+    /// Runtime state (OCI bundles under `containers/<id>`, `netns/`).
     pub exec_root: PathBuf,
+    /// The default bridge and NAT.
+    pub network: NetworkOptions,
+}
+
+impl DaemonConfig {
+    /// A config on these roots with the default networking.
+    pub fn new(data_root: impl Into<PathBuf>, exec_root: impl Into<PathBuf>) -> DaemonConfig {
+        DaemonConfig {
+            data_root: data_root.into(),
+            exec_root: exec_root.into(),
+            network: NetworkOptions::default(),
+        }
+    }
+}
+
+/// dockerd's networking flags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkOptions {
+    /// The default bridge's Linux name (`berth0`).
+    pub bridge: String,
+    /// `--bip`: the default bridge's address and subnet; picked clear of
+    /// the host's routes when `None`.
+    pub bip: Option<berth_network::Ipv4Net>,
+    /// `--iptables`: program NAT, forwarding and published ports.
+    pub iptables: bool,
+}
+
+impl Default for NetworkOptions {
+    fn default() -> Self {
+        NetworkOptions {
+            bridge: "berth0".into(),
+            bip: None,
+            iptables: true,
+        }
+    }
 }
 
 /// The daemon: every container, and the layers it drives.
@@ -91,6 +128,7 @@ pub struct Daemon {
     execs: exec::ExecStore,
     events: Events,
     rootfs_mounts: Arc<rootfs_mounts::RootfsMounts>,
+    network: Arc<berth_network::NetworkController>,
 }
 
 impl std::fmt::Debug for Daemon {
@@ -109,6 +147,19 @@ impl Daemon {
         images: Arc<dyn ImageService>,
         shims: Arc<dyn ContainerdClient>,
     ) -> Result<Arc<Daemon>> {
+        let net_config = berth_network::ControllerConfig {
+            data_dir: config.data_root.join("network"),
+            netns_dir: config.exec_root.join("netns"),
+            default_bridge: config.network.bridge.clone(),
+            default_subnet: config.network.bip,
+            iptables: config.network.iptables,
+            host_resolv_conf: PathBuf::from("/etc/resolv.conf"),
+        };
+        let network =
+            tokio::task::spawn_blocking(move || berth_network::NetworkController::open(net_config))
+                .await
+                .map_err(|e| crate::error::DaemonError::System(format!("network task: {e}")))?
+                .map_err(crate::error::DaemonError::layer)?;
         let daemon = Arc::new(Daemon {
             config,
             images,
@@ -118,6 +169,7 @@ impl Daemon {
             execs: exec::ExecStore::default(),
             events: Events::new(),
             rootfs_mounts: Arc::default(),
+            network,
         });
         restore::restore(&daemon).await?;
         Ok(daemon)

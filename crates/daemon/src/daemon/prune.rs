@@ -55,12 +55,12 @@ impl PruneFilters {
     }
 
     /// InvalidParameter `invalid filter 'x'` for a key prune does not take.
-    fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         self.args.validate(PRUNE_ACCEPTED_FILTERS)
     }
 
     /// `until` as a time (moby's `getUntilFromPruneFilters`).
-    fn until(&self, now: SystemTime) -> Result<Option<SystemTime>> {
+    pub(crate) fn until(&self, now: SystemTime) -> Result<Option<SystemTime>> {
         match self.get("until") {
             [] => Ok(None),
             [one] => crate::logs::parse_timestamp(one, now).map(Some),
@@ -70,7 +70,7 @@ impl PruneFilters {
 
     /// moby's `matchLabels`: every `label` matches and, when given, not
     /// every `label!` does.
-    fn match_labels(&self, labels: Option<&BTreeMap<String, String>>) -> bool {
+    pub(crate) fn match_labels(&self, labels: Option<&BTreeMap<String, String>>) -> bool {
         self.args.match_labels("label", labels)
             && (!self.args.contains("label!") || !self.args.match_labels("label!", labels))
     }

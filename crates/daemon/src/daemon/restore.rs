@@ -99,6 +99,19 @@ pub(super) async fn restore(daemon: &Arc<Daemon>) -> Result<()> {
             }
         }
     }
+    // Networking of the live containers comes back; the rest is undone.
+    let running: HashSet<String> = daemon
+        .containers
+        .list()
+        .iter()
+        .map(|c| c.record())
+        .filter(|r| r.state.running)
+        .map(|r| r.id)
+        .collect();
+    let ctl = daemon.network.clone();
+    tokio::task::spawn_blocking(move || ctl.reconcile(|id| running.contains(id)))
+        .await
+        .map_err(|e| DaemonError::System(format!("network task: {e}")))?;
     // `always` and `unless-stopped` containers come back with the daemon.
     for container in daemon.containers.list() {
         let record = container.record();

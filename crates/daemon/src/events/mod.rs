@@ -83,6 +83,8 @@ pub trait MessageExt {
     /// `name` the new reference). The image's labels, when the caller has
     /// them, go in `extra` too.
     fn image(action: impl Into<String>, id_or_ref: &str, extra: &[(&str, &str)]) -> Message;
+    /// A `network` event about network `id` with the given attributes.
+    fn network(action: impl Into<String>, id: &str, attrs: &[(&str, &str)]) -> Message;
 }
 
 impl MessageExt for Message {
@@ -117,6 +119,14 @@ impl MessageExt for Message {
             .entry("name".into())
             .or_insert_with(|| id_or_ref.to_string());
         Message::new(EventType::Image, action, id_or_ref, attrs)
+    }
+
+    fn network(action: impl Into<String>, id: &str, attrs: &[(&str, &str)]) -> Self {
+        let attrs = attrs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Message::new(EventType::Network, action, id, attrs)
     }
 }
 

@@ -54,6 +54,14 @@ pub struct SpecInput<'a> {
     pub host_resolv_conf: &'a Path,
     /// The container's IP address, if networking assigned one.
     pub ip: Option<IpAddr>,
+    /// The network namespace to join (a pinned sandbox, or another
+    /// container's); a new one is created when `None` and the mode wants one.
+    pub netns_path: Option<&'a Path>,
+    /// The embedded resolver (127.0.0.11) serves the container's DNS.
+    pub embedded_dns: bool,
+    /// `--network container:<x>`: the directory holding x's `hostname`,
+    /// `hosts` and `resolv.conf`, bind-mounted instead of the container's own.
+    pub shared_etc: Option<&'a Path>,
 }
 
 impl<'a> SpecInput<'a> {
@@ -75,6 +83,9 @@ impl<'a> SpecInput<'a> {
             container_dir,
             host_resolv_conf: Path::new("/etc/resolv.conf"),
             ip: None,
+            netns_path: None,
+            embedded_dns: false,
+            shared_etc: None,
         }
     }
 }
@@ -532,8 +543,10 @@ fn namespace(kind: LinuxNamespaceType) -> LinuxNamespace {
 }
 
 /// The namespaces a container gets: mount always; pid, ipc, uts, network and
-/// cgroup unless the matching mode is `host`. Joining another container's
-/// namespaces (`container:<id>`) is not supported yet.
+/// cgroup unless the matching mode is `host`. Whether a named network
+/// exists is the network layer's to say; `container:<x>` gets a network
+/// namespace whose path the daemon fills in. Other `container:` modes are
+/// not supported yet.
 pub fn build_namespaces(h: &HostConfig) -> Result<Vec<LinuxNamespace>> {
     let mut out = vec![namespace(LinuxNamespaceType::Mount)];
     let unsupported = |what: &str, mode: &str| {
@@ -558,11 +571,12 @@ pub fn build_namespaces(h: &HostConfig) -> Result<Vec<LinuxNamespace>> {
     }
     match h.network_mode.as_str() {
         "host" => {}
-        m if m.starts_with("container:") => return unsupported("network", m),
-        // Until user-defined networks exist, any other name is unknown
-        // (moby's NotFound wording).
-        "" | "default" | "bridge" | "none" => out.push(namespace(LinuxNamespaceType::Network)),
-        m => return Err(DaemonError::NotFound(format!("network {m} not found"))),
+        "container:" => {
+            return Err(DaemonError::invalid(
+                "invalid network mode: container: needs a container name or ID",
+            ))
+        }
+        _ => out.push(namespace(LinuxNamespaceType::Network)),
     }
     match h.cgroupns_mode.as_str() {
         "" | "private" => out.push(namespace(LinuxNamespaceType::Cgroup)),
@@ -799,7 +813,15 @@ pub fn build_spec(input: &SpecInput<'_>) -> Result<Spec> {
     let args = resolve_command(&config)?;
     let cwd = resolve_working_dir(&config)?;
     let security = parse_security_opts(h.security_opt.as_deref().unwrap_or_default())?;
-    let namespaces = build_namespaces(h)?;
+    let mut namespaces = build_namespaces(h)?;
+    if let Some(path) = input.netns_path {
+        for ns in namespaces
+            .iter_mut()
+            .filter(|n| n.typ() == LinuxNamespaceType::Network)
+        {
+            ns.set_path(Some(path.to_path_buf()));
+        }
+    }
     let rlimits = build_rlimits(h)?;
     let user_mounts = build_user_mounts(h)?;
     let (devices, device_rules) = build_devices(h)?;
@@ -846,19 +868,24 @@ pub fn build_spec(input: &SpecInput<'_>) -> Result<Spec> {
     }
 
     // /etc files.
-    let etc = etc::write_etc_files(
-        input.container_dir,
-        &EtcFiles {
-            hostname: &hostname,
-            domainname: &config.domainname,
-            ip: input.ip,
-            extra_hosts: h.extra_hosts.as_deref().unwrap_or_default(),
-            dns: h.dns.as_deref().unwrap_or_default(),
-            dns_search: h.dns_search.as_deref().unwrap_or_default(),
-            dns_options: h.dns_options.as_deref().unwrap_or_default(),
-            host_resolv_conf: input.host_resolv_conf,
-        },
-    )?;
+    let etc = match input.shared_etc {
+        Some(dir) => etc::EtcPaths::in_dir(dir),
+        None => etc::write_etc_files(
+            input.container_dir,
+            &EtcFiles {
+                hostname: &hostname,
+                domainname: &config.domainname,
+                ip: input.ip,
+                extra_hosts: h.extra_hosts.as_deref().unwrap_or_default(),
+                dns: h.dns.as_deref().unwrap_or_default(),
+                dns_search: h.dns_search.as_deref().unwrap_or_default(),
+                dns_options: h.dns_options.as_deref().unwrap_or_default(),
+                host_resolv_conf: input.host_resolv_conf,
+                host_network: host_net,
+                embedded_dns: input.embedded_dns,
+            },
+        )?,
+    };
 
     // Process.
     let mut process = Process::default();
@@ -912,20 +939,6 @@ pub fn build_spec(input: &SpecInput<'_>) -> Result<Spec> {
         mounts.push(bind_mount("/dev/shm", "/dev/shm", false, "rprivate"));
     } else if h.ipc_mode == "none" {
         mounts.retain(|m| m.destination() != Path::new("/dev/shm"));
-    }
-    if host_net {
-        // sysfs of another network namespace cannot be mounted; bind the host's.
-        for m in mounts
-            .iter_mut()
-            .filter(|m| m.destination() == Path::new("/sys"))
-        {
-            *m = defaults::mount(
-                "/sys",
-                "bind",
-                "/sys",
-                &["rbind", "nosuid", "noexec", "nodev", "ro"],
-            );
-        }
     }
     if h.privileged {
         for m in mounts.iter_mut() {

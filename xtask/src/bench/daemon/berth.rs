@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
 use berth_daemon::config::{Config, ContainerCreateRequest, HostConfig, StrSlice};
-use berth_daemon::daemon::{Daemon, DaemonConfig, WaitCondition};
+use berth_daemon::daemon::{Daemon, DaemonConfig, NetworkOptions, WaitCondition};
 use berth_image::progress::Progress;
 use berth_image::service::{ImageService as _, ImageServiceConfig, LocalImageService, PullOptions};
 use berth_shim::{ShimClient, ShimConfig};
@@ -183,6 +183,11 @@ impl Library {
                 DaemonConfig {
                     data_root: data.to_path_buf(),
                     exec_root: exec.to_path_buf(),
+                    // A bridge of the bench's own, removed when it ends.
+                    network: NetworkOptions {
+                        bridge: "berthlib0".into(),
+                        ..NetworkOptions::default()
+                    },
                 },
                 Arc::new(images),
                 Arc::new(shims),
@@ -279,6 +284,7 @@ impl Drop for Library {
                     eprintln!("warning: force-removing berth container {id}: {e}");
                 }
             }
+            d.networks().teardown();
         }
         // Anything left (a failed remove): only shims under our exec root.
         for pid in shim_processes(&self.shims_dir) {
