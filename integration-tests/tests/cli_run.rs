@@ -515,6 +515,10 @@ fn run_exit_codes_pulls_cidfile_names_and_refusals() {
     // Refused on purpose today: a clear error, 125, nothing left behind.
     let refused: [(&[&str], &str); 5] = [
         (&["--network", "mynet"], "network mynet not found"),
+        (
+            &["--network", "container:nosuch"],
+            "No such container: nosuch",
+        ),
         (&["--init"], "--init is not supported yet"),
         (
             &["-v", "named:/data"],
@@ -523,10 +527,6 @@ fn run_exit_codes_pulls_cidfile_names_and_refusals() {
         (
             &["--mount", "type=volume,source=named,target=/data"],
             "not supported yet",
-        ),
-        (
-            &["--network", "container:dup"],
-            "network mode \"container:dup\" is not supported yet",
         ),
     ];
     for (flags, want) in refused {

@@ -92,12 +92,15 @@ fn links() -> Vec<String> {
         .collect()
 }
 
-/// Berth's host-side veths.
-fn berth_veths() -> Vec<String> {
-    links()
-        .into_iter()
-        .filter(|l| l.starts_with("vb"))
-        .collect()
+/// The veths plugged into `bridge` (other tests' bridges are their own).
+fn ports_of(bridge: &str) -> Vec<String> {
+    std::fs::read_dir(format!("/sys/class/net/{bridge}/brif"))
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn iptables_save() -> String {
@@ -125,9 +128,9 @@ fn http_get(addr: (IpAddr, u16), path: &str) -> std::io::Result<String> {
 }
 
 /// Nothing of this world's networking is left on the host.
-fn assert_no_leaks(n: &Net, veths_before: &[String]) {
+fn assert_no_leaks(n: &Net) {
     wait_for("veths to go", Duration::from_secs(10), || {
-        berth_veths().iter().all(|v| veths_before.contains(v))
+        ports_of(&n.bridge()).is_empty()
     });
     let netns = n.w.exec.path().join("netns");
     let left: Vec<_> = std::fs::read_dir(&netns)
@@ -150,10 +153,10 @@ fn assert_no_leaks(n: &Net, veths_before: &[String]) {
     assert!(leases.contains("\"leases\":{}"), "leases left: {leases}");
     let rules = iptables_save();
     let bridge = n.bridge();
-    let dnat: Vec<&str> = rules
-        .lines()
-        .filter(|l| l.contains("DNAT") && l.contains("-A BERTH "))
-        .collect();
+    // This world's containers are in its own /24.
+    let o = test_network(n.w.data.path()).bip.unwrap().addr().octets();
+    let mine = format!("--to-destination {}.{}.{}.", o[0], o[1], o[2]);
+    let dnat: Vec<&str> = rules.lines().filter(|l| l.contains(&mine)).collect();
     assert!(dnat.is_empty(), "port rules left: {dnat:?}");
     assert!(
         rules.contains(&bridge),
@@ -165,7 +168,6 @@ fn assert_no_leaks(n: &Net, veths_before: &[String]) {
 /// its address, MAC and default route; `none` has only lo; `host` sees the
 /// host's links; `container:` shares another's interfaces.
 fn default_bridge_and_modes(n: &Net) {
-    let before = berth_veths();
     n.daemon("peer", &[], &["sleep", "300"]);
     let ip = n.ip_of("peer", "bridge");
     assert!(ip.starts_with("10."), "test bridges use 10.128/9: {ip}");
@@ -210,7 +212,224 @@ fn default_bridge_and_modes(n: &Net) {
     );
 
     n.ok(&["rm", "-f", "peer"]);
-    assert_no_leaks(n, &before);
+    assert_no_leaks(n);
+}
+
+/// A user-defined network: containers resolve each other by name, alias
+/// and short ID through the embedded resolver; `--ip` is honoured; the
+/// network cannot be removed while in use; connect / disconnect change a
+/// running container's interfaces; rm and prune clean up.
+fn user_defined_network(n: &Net) {
+    // A subnet from the world's own /24 neighbourhood cannot clash.
+    let bip = test_network(n.w.data.path()).bip.unwrap();
+    let o = bip.addr().octets();
+    let subnet = format!("10.{}.{}.0/24", o[1] ^ 0x40, o[2]);
+    let gw = format!("10.{}.{}.1", o[1] ^ 0x40, o[2]);
+    let fixed = format!("10.{}.{}.50", o[1] ^ 0x40, o[2]);
+    let netname = "appnet";
+    n.ok(&[
+        "network", "create", "--subnet", &subnet, "--label", "tier=app", netname,
+    ]);
+    let ls = n.ok(&[
+        "network",
+        "ls",
+        "--filter",
+        "label=tier=app",
+        "--format",
+        "{{.Name}} {{.Driver}}",
+    ]);
+    assert_eq!(ls, "appnet bridge");
+    let id = n.daemon(
+        "web",
+        &[
+            "--network",
+            netname,
+            "--network-alias",
+            "www",
+            "--ip",
+            &fixed,
+        ],
+        &["sleep", "300"],
+    );
+    assert_eq!(n.ip_of("web", netname), fixed);
+    let short = &id[..12];
+    let script = format!(
+        "for h in web www {short} web.{netname}; do ping -c1 -W3 $h >/dev/null && echo ok $h; done; \
+         cat /etc/resolv.conf; nslookup web 127.0.0.11 | grep -c {fixed}"
+    );
+    let out = n.sh(&["--network", netname], &script);
+    for h in ["web", "www", short] {
+        assert!(out.contains(&format!("ok {h}\n")), "{h} resolved: {out}");
+    }
+    assert!(out.contains("nameserver 127.0.0.11"), "{out}");
+    let inspect: serde_json::Value =
+        serde_json::from_str(&n.ok(&["network", "inspect", netname])).unwrap();
+    let net = &inspect[0];
+    assert_eq!(net["IPAM"]["Config"][0]["Subnet"], subnet.as_str());
+    assert_eq!(net["IPAM"]["Config"][0]["Gateway"], gw.as_str());
+    assert_eq!(net["Containers"][&id]["Name"], "web");
+    let (_, err, code) = n.run(&["network", "rm", netname]);
+    assert_eq!(code, 1);
+    assert!(err.contains("has active endpoints"), "{err}");
+
+    // connect / disconnect a running container on the default bridge.
+    n.daemon("side", &[], &["sleep", "300"]);
+    n.ok(&["network", "connect", "--alias", "sidekick", netname, "side"]);
+    let eth1 = n.ok(&["exec", "side", "ip", "-o", "-4", "addr", "show", "eth1"]);
+    let side_ip = n.ip_of("side", netname);
+    assert!(!side_ip.is_empty() && eth1.contains(&side_ip), "{eth1}");
+    let out = n.sh(
+        &["--network", netname],
+        "ping -c1 -W3 sidekick >/dev/null && echo ok",
+    );
+    assert_eq!(out, "ok");
+    n.ok(&["network", "disconnect", netname, "side"]);
+    let links = n.ok(&["exec", "side", "ls", "/sys/class/net"]);
+    assert!(!links.contains("eth1"), "{links}");
+    assert_eq!(n.ip_of("side", netname), "");
+
+    n.ok(&["rm", "-f", "web", "side"]);
+    let pruned = n.ok(&["network", "prune", "-f"]);
+    assert!(pruned.contains(netname), "{pruned}");
+    let (_, err, _) = n.run(&["network", "inspect", netname]);
+    assert!(err.contains("not found"), "{err}");
+    assert_no_leaks(n);
+}
+
+/// A busybox httpd published with `-p` answers on 127.0.0.1, on the host's
+/// own address and from another container (hairpin); `-P` picks a port
+/// `port` reports; a port in use is a clear error that leaves nothing set
+/// up.
+fn published_ports(n: &Net, host_port: u16) {
+    let publish = format!("{host_port}:80");
+    let id = n.daemon(
+        "httpd",
+        &[
+            "-p",
+            &publish,
+            "--expose",
+            "8080",
+            "-P",
+            "--hostname",
+            "webhost",
+        ],
+        &["httpd", "-f", "-p", "80", "-h", "/etc"],
+    );
+    let hostname_of = |addr: IpAddr, port: u16| {
+        let mut last = String::new();
+        for _ in 0..50 {
+            match http_get((addr, port), "/hostname") {
+                Ok(body) if !body.is_empty() => return body,
+                other => last = format!("{other:?}"),
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("no answer on {addr}:{port}: {last}");
+    };
+    assert_eq!(
+        hostname_of("127.0.0.1".parse().unwrap(), host_port).trim(),
+        "webhost"
+    );
+    let host = host_address();
+    assert_eq!(hostname_of(host, host_port).trim(), "webhost");
+    let hairpin = n.sh(
+        &[],
+        &format!("wget -qO- http://{host}:{host_port}/hostname"),
+    );
+    assert_eq!(hairpin, "webhost");
+    let port = n.ok(&["port", "httpd"]);
+    assert!(
+        port.contains(&format!("80/tcp -> 0.0.0.0:{host_port}")),
+        "{port}"
+    );
+    let random: u16 = n
+        .ok(&["port", "httpd", "8080"])
+        .lines()
+        .next()
+        .and_then(|l| l.rsplit(':').next())
+        .and_then(|p| p.parse().ok())
+        .expect("-P published 8080");
+    assert!(random > 1024 && random != host_port, "{random}");
+    let ps = n.ok(&["ps", "--format", "{{.Ports}}"]);
+    assert!(ps.contains(&format!("0.0.0.0:{host_port}->80/tcp")), "{ps}");
+
+    // The same host port again: refused, nothing half set up.
+    let veths = ports_of(&n.bridge()).len();
+    let mut args = vec!["run", "-d", "--name", "clash", "-p", &publish, &n.w.image];
+    args.extend(["sleep", "300"]);
+    let (_, err, code) = n.run(&args);
+    assert_ne!(code, 0);
+    assert!(err.contains("port is already allocated"), "{err}");
+    assert_eq!(
+        ports_of(&n.bridge()).len(),
+        veths,
+        "the failed start left a veth"
+    );
+    n.ok(&["rm", "-f", "clash"]);
+    n.ok(&["rm", "-f", &id]);
+    assert!(http_get(("127.0.0.1".parse().unwrap(), host_port), "/hostname").is_err());
+    assert_no_leaks(n);
+}
+
+#[test]
+fn user_defined_networks_with_dns() {
+    let n = Net::start(workspace_bin("berth"));
+    user_defined_network(&n);
+}
+
+#[test]
+fn published_ports_reach_the_container() {
+    let n = Net::start(workspace_bin("berth"));
+    published_ports(&n, 18431);
+}
+
+/// berthd killed with SIGKILL and started again: the live container keeps
+/// its published port and name resolution; once it is removed, nothing
+/// of it is left.
+#[test]
+fn a_restarted_daemon_restores_and_cleans_up() {
+    let mut n = Net::start(workspace_bin("berth"));
+    n.daemon("dead", &[], &["sleep", "300"]);
+    n.daemon(
+        "live",
+        &["-p", "18432:80"],
+        &["httpd", "-f", "-p", "80", "-h", "/etc"],
+    );
+    n.d.take().unwrap().kill9();
+    // "dead" dies while no daemon watches.
+    let pid_dead: i32 = {
+        let rec = std::fs::read_dir(n.w.data.path().join("containers"))
+            .unwrap()
+            .flatten()
+            .map(|e| std::fs::read_to_string(e.path().join("config.v2.json")).unwrap())
+            .find(|c| c.contains("\"Name\":\"/dead\""))
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&rec).unwrap();
+        v["State"]["Pid"].as_i64().unwrap() as i32
+    };
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid_dead),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    n.d = Some(Berthd::start(&n.w));
+    wait_for("dead to be seen exited", Duration::from_secs(10), || {
+        n.ok(&["inspect", "-f", "{{.State.Running}}", "dead"]) == "false"
+    });
+    let body = http_get(("127.0.0.1".parse().unwrap(), 18432), "/hostname").unwrap();
+    assert!(!body.is_empty());
+    n.ok(&["rm", "-f", "live", "dead"]);
+    assert_no_leaks(&n);
+}
+
+/// The same scenarios through the real `docker` CLI.
+#[test]
+fn the_docker_cli_drives_networking() {
+    let n = Net::start(docker_cli());
+    default_bridge_and_modes(&n);
+    user_defined_network(&n);
+    published_ports(&n, 18433);
 }
 
 #[test]
