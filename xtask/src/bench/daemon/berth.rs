@@ -57,6 +57,26 @@ pub fn pull_into(rt: &tokio::runtime::Runtime, data_root: &Path, reference: &str
     Ok(())
 }
 
+/// The default bridge of the bench's berthd (removed with its rules when
+/// the bench ends; see [`remove_bench_network`]).
+pub const BENCH_BRIDGE: &str = "berthbench1";
+
+/// Removes the bridges and rules a bench daemon on `data`/`exec` made.
+pub fn remove_bench_network(data: &Path, exec: &Path) {
+    let config = berth_network::ControllerConfig {
+        data_dir: data.join("network"),
+        netns_dir: exec.join("netns"),
+        default_bridge: BENCH_BRIDGE.into(),
+        default_subnet: None,
+        iptables: true,
+        host_resolv_conf: PathBuf::from("/etc/resolv.conf"),
+    };
+    match berth_network::NetworkController::open(config) {
+        Ok(ctl) => ctl.teardown(),
+        Err(e) => eprintln!("warning: removing the bench's berth bridge: {e}"),
+    }
+}
+
 /// A running `berthd`, stopped by PID (SIGTERM, then SIGKILL) on drop.
 pub struct Berthd {
     child: Child,
@@ -86,6 +106,7 @@ impl Berthd {
             .arg(dir.join("berthd.pid"))
             .arg("-H")
             .arg(format!("unix://{}", sock.display()))
+            .args(["--bridge", BENCH_BRIDGE])
             .env("BERTH_SHIM", shim)
             .stdin(Stdio::null())
             .stdout(out.try_clone().context("duplicating the berthd log")?)

@@ -147,6 +147,10 @@ pub fn run(options: &Options) -> Result<()> {
     results.dockerd_idle = procs::read_mem(dockerd_pid)?;
     results.containerd_idle = procs::read_mem(containerd_pid)?;
     drop(berthd);
+    berth::remove_bench_network(
+        &berthd_dir.path().join("data"),
+        &berthd_dir.path().join("exec"),
+    );
     eprintln!("idle daemons measured");
 
     // 2. Per-shim memory with N sleeping containers, one side at a time.

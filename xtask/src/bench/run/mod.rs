@@ -7,9 +7,10 @@
 //!
 //! dockerd runs with Docker's default bridge network on a private bridge
 //! ([`bridge::BRIDGE`]) with iptables on; the bridge, veths, iptables rules
-//! and sysctls are put back afterwards. Berth has no bridge networking yet:
-//! its default network is a fresh, empty network namespace (the report says
-//! so next to those rows).
+//! and sysctls are put back afterwards; berthd's default network is its own
+//! bridge ([`super::daemon::berth::BENCH_BRIDGE`]) with iptables, removed
+//! the same way. The report gives what networking adds to each engine's
+//! `run --rm` (default minus none).
 
 mod bridge;
 mod engine;
@@ -79,6 +80,8 @@ struct BerthSide {
     engine: Engine,
     daemon: Option<Berthd>,
     shims_dir: PathBuf,
+    /// berthd's roots, for removing its bridge once it is gone.
+    roots: (PathBuf, PathBuf),
 }
 
 impl Drop for BerthSide {
@@ -87,6 +90,7 @@ impl Drop for BerthSide {
             eprintln!("warning: removing berth containers: {e:#}");
         }
         drop(self.daemon.take());
+        berth_side::remove_bench_network(&self.roots.0, &self.roots.1);
         for pid in berth_side::shim_processes(&self.shims_dir) {
             eprintln!("warning: killing leftover berth-shim {pid}");
             if let Ok(pid) = libc::pid_t::try_from(pid) {
@@ -172,6 +176,7 @@ pub fn run(options: &Options) -> Result<()> {
         engine: Engine::berth(berth_cli.clone(), berthd.socket()),
         daemon: Some(berthd),
         shims_dir: exec.join("shims"),
+        roots: (data.clone(), exec.clone()),
     };
 
     let version = |e: &Engine| {
