@@ -185,6 +185,28 @@ fn default_bridge_and_modes(n: &Net) {
     assert!(out.contains("reached"), "{out}");
     assert!(out.contains("default via"), "{out}");
 
+    // /etc/hosts: the container's own address and name, host-gateway as
+    // the bridge's gateway; /etc/resolv.conf from --dns.
+    let gw = test_network(n.w.data.path())
+        .bip
+        .unwrap()
+        .addr()
+        .to_string();
+    let etc = n.sh(
+        &[
+            "--add-host",
+            "hgw:host-gateway",
+            "--hostname",
+            "box",
+            "--dns",
+            "192.0.2.53",
+        ],
+        "cat /etc/hosts /etc/resolv.conf; ip -o -4 addr show eth0",
+    );
+    assert!(etc.contains(&format!("{gw}\thgw")), "{etc}");
+    assert!(etc.contains("\tbox\n"), "{etc}");
+    assert!(etc.contains("nameserver 192.0.2.53"), "{etc}");
+
     let none = n.sh(&["--network", "none"], "ls /sys/class/net");
     assert_eq!(
         none.split_whitespace().collect::<Vec<_>>(),

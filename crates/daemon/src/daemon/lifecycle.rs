@@ -84,6 +84,7 @@ impl Daemon {
         input.netns_path = net.netns_path.as_deref();
         input.embedded_dns = net.embedded_dns;
         input.shared_etc = net.shared_etc.as_deref();
+        input.host_gateway = self.host_gateway();
         let spec = build_spec(&input)?;
         if let Some(process) = spec.process() {
             crate::spec::ensure_working_dir(&rootfs.merged_dir, &process.cwd().to_string_lossy())?;

@@ -175,6 +175,15 @@ impl Daemon {
         &self.network
     }
 
+    /// The host as containers reach it: the default bridge's gateway.
+    pub(crate) fn host_gateway(&self) -> Option<IpAddr> {
+        self.network
+            .network("bridge")
+            .ok()
+            .and_then(|n| n.pool)
+            .map(|p| IpAddr::V4(p.gateway))
+    }
+
     /// Runs a controller call on a blocking thread.
     async fn net<T: Send + 'static>(
         &self,
@@ -402,9 +411,10 @@ impl Daemon {
         let net = self.network.network(network).map_err(DaemonError::layer)?;
         let mode = container.host_config().network_mode;
         if !joins_networks(&mode) {
-            return Err(DaemonError::Forbidden(format!(
+            return Err(DaemonError::Forbidden(
                 "container sharing network namespace with another container or host cannot be connected to any other network"
-            )));
+                    .to_string(),
+            ));
         }
         let record = container.record();
         if record
@@ -463,11 +473,9 @@ impl Daemon {
         reference: &str,
         force: bool,
     ) -> Result<()> {
-        let container = match self.get(reference) {
-            Ok(c) => c,
-            Err(e) if force => return Err(e),
-            Err(e) => return Err(e),
-        };
+        // moby's force only matters for swarm's stale endpoints.
+        let _ = force;
+        let container = self.get(reference)?;
         let _op = container.op.lock().await;
         let net = self.network.network(network).map_err(DaemonError::layer)?;
         let record = container.record();

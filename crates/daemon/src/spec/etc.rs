@@ -40,6 +40,9 @@ pub struct EtcFiles<'a> {
     /// The embedded resolver answers at 127.0.0.11 (user-defined networks):
     /// it is the only nameserver, and forwards to the host's or `--dns`.
     pub embedded_dns: bool,
+    /// What `host-gateway` in an extra host stands for: the default
+    /// bridge's gateway, the host as containers reach it.
+    pub host_gateway: Option<IpAddr>,
 }
 
 /// The host's `/etc/hosts`, the base of a host-network container's.
@@ -115,6 +118,18 @@ pub fn hosts_content(f: &EtcFiles<'_>) -> Result<String> {
             .or_else(|| eh.split_once('='))
             .ok_or_else(|| DaemonError::invalid(format!("bad format for add-host: {eh:?}")))?;
         let ip = ip.trim_start_matches('[').trim_end_matches(']');
+        let gateway;
+        let ip = if ip == "host-gateway" {
+            gateway = f
+                .host_gateway
+                .ok_or_else(|| {
+                    DaemonError::invalid("unable to derive the IP value for host-gateway")
+                })?
+                .to_string();
+            gateway.as_str()
+        } else {
+            ip
+        };
         if ip.parse::<IpAddr>().is_err() {
             return Err(DaemonError::invalid(format!(
                 "invalid IP address in add-host: {ip:?}"

@@ -62,6 +62,8 @@ pub struct SpecInput<'a> {
     /// `--network container:<x>`: the directory holding x's `hostname`,
     /// `hosts` and `resolv.conf`, bind-mounted instead of the container's own.
     pub shared_etc: Option<&'a Path>,
+    /// The address `--add-host name:host-gateway` maps to.
+    pub host_gateway: Option<IpAddr>,
 }
 
 impl<'a> SpecInput<'a> {
@@ -86,6 +88,7 @@ impl<'a> SpecInput<'a> {
             netns_path: None,
             embedded_dns: false,
             shared_etc: None,
+            host_gateway: None,
         }
     }
 }
@@ -883,6 +886,7 @@ pub fn build_spec(input: &SpecInput<'_>) -> Result<Spec> {
                 host_resolv_conf: input.host_resolv_conf,
                 host_network: host_net,
                 embedded_dns: input.embedded_dns,
+                host_gateway: input.host_gateway,
             },
         )?,
     };

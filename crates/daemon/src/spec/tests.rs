@@ -541,6 +541,7 @@ fn resolv_conf_rules() {
         dns_options: &[],
         host_network: false,
         embedded_dns: false,
+        host_gateway: Some("10.0.0.1".parse().unwrap()),
         host_resolv_conf: path,
     };
     // Only loopback resolvers on the host: Docker's public fallback.
@@ -602,6 +603,16 @@ fn resolv_conf_rules() {
     // No IP: no line for the container itself.
     let hosts = etc::hosts_content(&base).unwrap();
     assert_eq!(hosts.lines().count(), 6);
+    let gw = strs(&["host.docker.internal:host-gateway"]);
+    let hosts = etc::hosts_content(&EtcFiles {
+        extra_hosts: &gw,
+        ..base.clone()
+    })
+    .unwrap();
+    assert!(
+        hosts.ends_with("10.0.0.1\thost.docker.internal\n"),
+        "{hosts}"
+    );
     let bad = strs(&["x:not-an-ip"]);
     let e = etc::hosts_content(&EtcFiles {
         extra_hosts: &bad,

@@ -39,6 +39,25 @@ const BUILTIN_CHAINS: &[(&str, &str)] = &[
     ("filter", "OUTPUT"),
 ];
 
+/// Serialises Berth's check-then-add sequences across threads and
+/// processes (several daemons, or tests, on one host): `iptables -w` locks
+/// each command only, and two `-C` then `-I` could both insert.
+fn rules_lock() -> Result<nix::fcntl::Flock<std::fs::File>> {
+    let path = if std::path::Path::new("/run").is_dir() {
+        "/run/berth-iptables.lock"
+    } else {
+        "/tmp/berth-iptables.lock"
+    };
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| NetworkError::io(format!("opening {path}"), e))?;
+    nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive)
+        .map_err(|(_, e)| NetworkError::System(format!("locking {path}: {e}")))
+}
+
 /// Berth's iptables rule set. Every method is idempotent.
 #[derive(Debug, Clone)]
 pub struct Iptables {
@@ -63,6 +82,7 @@ impl Iptables {
     /// Enables IPv4 forwarding, creates Berth's chains and the tagged jumps
     /// into them from the built-in chains, inserted first.
     pub fn ensure_base(&self) -> Result<()> {
+        let _lock = rules_lock()?;
         sysctl::ip_forward()?;
         for (table, chain) in CHAINS {
             self.tool.new_chain(table, chain)?;
@@ -82,6 +102,7 @@ impl Iptables {
     /// `route_localnet` on the bridge so 127.0.0.1 reaches published ports.
     /// Needs [`Iptables::ensure_base`] first.
     pub fn setup_bridge(&self, bridge: &str, subnet: Ipv4Net, internal: bool) -> Result<()> {
+        let _lock = rules_lock()?;
         let set = rules::bridge_rules(bridge, subnet, internal);
         for rule in set.first.iter().rev() {
             self.tool.insert(rule, 1)?;
@@ -98,6 +119,7 @@ impl Iptables {
     /// Removes what [`Iptables::setup_bridge`] added for `bridge`, and any
     /// published port still forwarded into it.
     pub fn teardown_bridge(&self, bridge: &str, subnet: Ipv4Net, internal: bool) -> Result<()> {
+        let _lock = rules_lock()?;
         self.remove_ports_into(bridge, subnet)?;
         for rule in rules::bridge_rules(bridge, subnet, internal).all() {
             self.tool.delete(rule)?;
@@ -108,6 +130,7 @@ impl Iptables {
     /// Publishes `m` for the container at `container_ip` on `bridge`: the
     /// DNAT from the host port and the filter accept for it.
     pub fn add_port(&self, bridge: &str, container_ip: Ipv4Addr, m: &PortMapping) -> Result<()> {
+        let _lock = rules_lock()?;
         for rule in port_rules(bridge, container_ip, m)? {
             self.tool.append(&rule)?;
         }
@@ -116,6 +139,7 @@ impl Iptables {
 
     /// Undoes exactly [`Iptables::add_port`].
     pub fn remove_port(&self, bridge: &str, container_ip: Ipv4Addr, m: &PortMapping) -> Result<()> {
+        let _lock = rules_lock()?;
         for rule in port_rules(bridge, container_ip, m)? {
             self.tool.delete(&rule)?;
         }
