@@ -525,3 +525,110 @@ impl Daemon {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use berth_network::{Ipv4Net, PortMapping, Proto};
+    use serde_json::json;
+
+    fn endpoint(ports: Vec<PortMapping>) -> Endpoint {
+        Endpoint {
+            id: "e".repeat(64),
+            network_id: "n".repeat(64),
+            network_name: "appnet".into(),
+            container_id: "c".repeat(64),
+            container_name: "web".into(),
+            aliases: vec!["www".into()],
+            ifname: "eth0".into(),
+            address: "10.1.0.2/24".parse::<Ipv4Net>().unwrap(),
+            gateway: Some("10.1.0.1".parse().unwrap()),
+            mac: [2, 0x42, 10, 1, 0, 2],
+            ports,
+        }
+    }
+
+    #[test]
+    fn endpoints_config_decodes_docker_shapes() {
+        assert!(endpoints_config(None).unwrap().is_empty());
+        let raw = json!({"EndpointsConfig": {"appnet": {"Aliases": ["a"], "IPAMConfig": {"IPv4Address": "10.1.0.9"}}, "other": null}});
+        let m = endpoints_config(Some(&raw)).unwrap();
+        assert_eq!(m["appnet"].aliases.as_deref(), Some(&["a".to_string()][..]));
+        assert!(m.contains_key("other"));
+        let a = attach_of("appnet", &m["appnet"]).unwrap();
+        assert_eq!(a.ipv4, Some("10.1.0.9".parse().unwrap()));
+        let bad = json!({"EndpointsConfig": {"n": {"Aliases": 3}}});
+        assert_eq!(
+            berth_errdefs::HasKind::kind(&endpoints_config(Some(&bad)).unwrap_err()),
+            berth_errdefs::ErrorKind::InvalidParameter
+        );
+        let bad_ip = EndpointSettings {
+            ipam_config: Some(berth_api::types::container::EndpointIpamConfig {
+                ipv4_address: "nope".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        assert!(attach_of("n", &bad_ip).is_err());
+    }
+
+    #[test]
+    fn settings_ports_and_clearing() {
+        let m = PortMapping {
+            proto: Proto::Tcp,
+            host_ip: "0.0.0.0".parse().unwrap(),
+            host_port: 8080,
+            container_port: 80,
+        };
+        let ep = endpoint(vec![m]);
+        let s = endpoint_settings(&EndpointSettings::default(), &ep, "cccccccccccc", true);
+        assert_eq!(
+            (
+                s.ip_address.as_str(),
+                s.ip_prefix_len,
+                s.gateway.as_str(),
+                s.mac_address.as_str()
+            ),
+            ("10.1.0.2", 24, "10.1.0.1", "02:42:0a:01:00:02")
+        );
+        assert_eq!(
+            s.dns_names.unwrap(),
+            ["web", "cccccccccccc", "www"].map(String::from)
+        );
+        let mut r = ContainerRecord::default();
+        r.config.exposed_ports = Some([("443/tcp".to_string(), json!({}))].into());
+        let ports = ports_map(&r, &[ep]);
+        assert_eq!(ports["443/tcp"], None);
+        assert_eq!(ports["80/tcp"].as_ref().unwrap()[0].host_port, "8080");
+
+        r.network_settings.ip_address = "10.1.0.2".into();
+        r.network_settings.networks = Some([("appnet".to_string(), s_with_id())].into());
+        clear_runtime_settings(&mut r);
+        let kept = &r.network_settings.networks.as_ref().unwrap()["appnet"];
+        assert_eq!(kept.network_id, "n1");
+        assert_eq!(kept.aliases.as_deref(), Some(&["x".to_string()][..]));
+        assert!(kept.ip_address.is_empty() && kept.endpoint_id.is_empty());
+        assert!(r.network_settings.ip_address.is_empty());
+    }
+
+    fn s_with_id() -> EndpointSettings {
+        EndpointSettings {
+            network_id: "n1".into(),
+            endpoint_id: "e1".into(),
+            ip_address: "10.1.0.2".into(),
+            aliases: Some(vec!["x".into()]),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn mode_names() {
+        assert_eq!(network_name(""), "bridge");
+        assert_eq!(network_name("default"), "bridge");
+        assert_eq!(network_name("appnet"), "appnet");
+        assert!(joins_networks("appnet") && joins_networks(""));
+        assert!(
+            !joins_networks("host") && !joins_networks("none") && !joins_networks("container:x")
+        );
+    }
+}
