@@ -137,20 +137,18 @@ fn assert_no_leaks(n: &Net) {
         .map(|d| d.flatten().map(|e| e.file_name()).collect())
         .unwrap_or_default();
     assert!(left.is_empty(), "sandboxes left: {left:?}");
-    let leases = std::fs::read_to_string(
+    // Addresses are returned right after their veth is gone.
+    let bridge_record = || {
         std::fs::read_dir(n.w.data.path().join("network/networks"))
             .unwrap()
             .flatten()
-            .map(|e| e.path())
-            .find(|p| {
-                std::fs::read_to_string(p)
-                    .unwrap()
-                    .contains("\"name\":\"bridge\"")
-            })
-            .unwrap(),
-    )
-    .unwrap();
-    assert!(leases.contains("\"leases\":{}"), "leases left: {leases}");
+            .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+            .find(|r| r.contains("\"name\":\"bridge\""))
+            .unwrap()
+    };
+    wait_for("leases to be returned", Duration::from_secs(10), || {
+        bridge_record().contains("\"leases\":{}")
+    });
     let rules = iptables_save();
     let bridge = n.bridge();
     // This world's containers are in its own /24.

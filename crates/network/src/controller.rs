@@ -123,6 +123,18 @@ pub struct Endpoint {
     pub ports: Vec<PortMapping>,
 }
 
+/// What [`NetworkController::prepare`] set up: enough for the spec.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    container_id: String,
+    /// The pinned network namespace to run the container in.
+    pub sandbox_key: PathBuf,
+    /// Its endpoints with their addresses and reserved ports, not plumbed yet.
+    pub endpoints: Vec<Endpoint>,
+    /// Whether the embedded resolver will serve it (a user-defined network).
+    pub embedded_dns: bool,
+}
+
 /// What [`NetworkController::attach`] set up for a container.
 #[derive(Debug, Clone)]
 pub struct Attached {
@@ -150,6 +162,8 @@ pub struct NetworkController {
     ports: PortAllocator,
     state: Mutex<State>,
     resolvers: Mutex<HashMap<String, Resolver>>,
+    /// Background veth deletions in flight, and their completion signal.
+    unplugging: Arc<(Mutex<usize>, std::sync::Condvar)>,
     me: Weak<NetworkController>,
 }
 
@@ -192,6 +206,7 @@ impl NetworkController {
             ports: PortAllocator::new(),
             state: Mutex::new(State::default()),
             resolvers: Mutex::new(HashMap::new()),
+            unplugging: Arc::default(),
             me: me.clone(),
             config,
         });
@@ -409,7 +424,8 @@ impl NetworkController {
     /// Sets up a starting container's networking: pins its sandbox, joins
     /// `networks` in order (the first gives the default route), publishes
     /// `ports` on the first, and starts the embedded resolver when any
-    /// network is user-defined. All or nothing.
+    /// network is user-defined. All or nothing: [`NetworkController::prepare`]
+    /// then [`NetworkController::plug`].
     pub fn attach(
         &self,
         container: ContainerRef<'_>,
@@ -417,6 +433,21 @@ impl NetworkController {
         ports: &[PortRequest],
         dns_upstreams: &[SocketAddr],
     ) -> Result<Attached> {
+        let prepared = self.prepare(container, networks, ports)?;
+        self.plug(&prepared, dns_upstreams)
+    }
+
+    /// The quick half of [`NetworkController::attach`], all a container's
+    /// spec needs: pins the sandbox, leases the addresses, reserves the
+    /// host ports. The slow half ([`NetworkController::plug`]) can then run
+    /// while the runtime creates the container, which waits in the sandbox
+    /// until started. On error nothing is left.
+    pub fn prepare(
+        &self,
+        container: ContainerRef<'_>,
+        networks: &[Attach],
+        ports: &[PortRequest],
+    ) -> Result<Prepared> {
         let sandbox_key = self.sandbox_key(container.id);
         // A leftover from a crash would make the create fail.
         self.detach(container.id);
@@ -424,27 +455,50 @@ impl NetworkController {
         let result = (|| {
             let mut endpoints = Vec::new();
             for (i, a) in networks.iter().enumerate() {
-                let ep = self.join(container, a, &format!("eth{i}"), i == 0, &sandbox_key)?;
-                endpoints.push(ep);
+                endpoints.push(self.lease(container, a, &format!("eth{i}"))?);
             }
             if let Some(first) = endpoints.first_mut() {
                 if !ports.is_empty() {
-                    first.ports = self.publish(container.id, first, ports)?;
+                    first.ports =
+                        self.ports
+                            .reserve_for(container.id, Some(first.address.addr()), ports)?;
                     self.set_endpoint_ports(container.id, &first.id, &first.ports);
                 }
             }
-            let embedded_dns = self.wants_resolver(&endpoints);
-            if embedded_dns {
-                self.start_resolver(container.id, &sandbox_key, dns_upstreams)?;
-            }
-            self.save_endpoints(container.id)?;
-            Ok(Attached {
+            Ok(Prepared {
+                container_id: container.id.to_string(),
                 sandbox_key: sandbox_key.clone(),
+                embedded_dns: self.wants_resolver(&endpoints),
                 endpoints,
-                embedded_dns,
             })
         })();
         result.inspect_err(|_| self.detach(container.id))
+    }
+
+    /// The slow half of [`NetworkController::attach`]: the veths and their
+    /// addresses and routes, the port rules, the resolver. On error the
+    /// whole attach is undone.
+    pub fn plug(&self, prepared: &Prepared, dns_upstreams: &[SocketAddr]) -> Result<Attached> {
+        let id = prepared.container_id.as_str();
+        let result = (|| {
+            for (i, ep) in prepared.endpoints.iter().enumerate() {
+                self.plug_endpoint(ep, i == 0, &prepared.sandbox_key)?;
+            }
+            if let Some(first) = prepared.endpoints.first() {
+                self.add_port_rules(first)?;
+            }
+            let embedded_dns = prepared.embedded_dns;
+            if embedded_dns {
+                self.start_resolver(id, &prepared.sandbox_key, dns_upstreams)?;
+            }
+            self.save_endpoints(id)?;
+            Ok(Attached {
+                sandbox_key: prepared.sandbox_key.clone(),
+                endpoints: prepared.endpoints.clone(),
+                embedded_dns,
+            })
+        })();
+        result.inspect_err(|_| self.detach(id))
     }
 
     fn wants_resolver(&self, endpoints: &[Endpoint]) -> bool {
@@ -456,8 +510,7 @@ impl NetworkController {
         })
     }
 
-    /// Joins one network: leases an address, plumbs the veth, records the
-    /// endpoint (in memory; the caller saves).
+    /// Joins one network: [`Self::lease`] then [`Self::plug_endpoint`].
     fn join(
         &self,
         container: ContainerRef<'_>,
@@ -465,6 +518,23 @@ impl NetworkController {
         ifname: &str,
         primary: bool,
         sandbox: &Path,
+    ) -> Result<Endpoint> {
+        let ep = self.lease(container, attach, ifname)?;
+        if let Err(e) = self.plug_endpoint(&ep, primary, sandbox) {
+            self.forget_endpoint(container.id, &ep);
+            self.release_lease(&ep.network_id, ep.address.addr());
+            return Err(e);
+        }
+        Ok(ep)
+    }
+
+    /// Leases an address on a network and records the endpoint (in memory;
+    /// the caller saves), so a later detach undoes it.
+    fn lease(
+        &self,
+        container: ContainerRef<'_>,
+        attach: &Attach,
+        ifname: &str,
     ) -> Result<Endpoint> {
         let id = random_id();
         let (net, address) = {
@@ -514,24 +584,33 @@ impl NetworkController {
             mac: attach.mac.unwrap_or_else(|| mac_for(address.addr())),
             ports: Vec::new(),
         };
-        let spec = EndpointSpec {
-            id: &ep.id,
-            sandbox,
-            ifname,
-            address,
-            mac: ep.mac,
-            default_gateway: if primary { gateway } else { None },
-        };
-        if let Err(e) = self.driver.join(&net, &spec) {
-            self.release_lease(&net.id, address.addr());
-            return Err(e);
-        }
         self.lock()
             .endpoints
             .entry(container.id.to_string())
             .or_default()
             .push(ep.clone());
         Ok(ep)
+    }
+
+    /// Plumbs a leased endpoint: its veth, address, MAC and (for the
+    /// primary one) default route.
+    fn plug_endpoint(&self, ep: &Endpoint, primary: bool, sandbox: &Path) -> Result<()> {
+        let net = self.network(&ep.network_id)?;
+        let spec = EndpointSpec {
+            id: &ep.id,
+            sandbox,
+            ifname: &ep.ifname,
+            address: ep.address,
+            mac: ep.mac,
+            default_gateway: if primary { ep.gateway } else { None },
+        };
+        self.driver.join(&net, &spec)
+    }
+
+    fn forget_endpoint(&self, container_id: &str, ep: &Endpoint) {
+        if let Some(eps) = self.lock().endpoints.get_mut(container_id) {
+            eps.retain(|e| e.id != ep.id);
+        }
     }
 
     fn release_lease(&self, network_id: &str, ip: Ipv4Addr) {
@@ -551,28 +630,19 @@ impl NetworkController {
             .map(|n| n.bridge.clone())
     }
 
-    /// Reserves the host ports and adds the DNAT rules, all or nothing.
-    fn publish(
-        &self,
-        owner: &str,
-        ep: &Endpoint,
-        reqs: &[PortRequest],
-    ) -> Result<Vec<PortMapping>> {
-        let maps = self
-            .ports
-            .reserve_for(owner, Some(ep.address.addr()), reqs)?;
+    /// Adds the DNAT rules of the endpoint's reserved ports, all or nothing.
+    fn add_port_rules(&self, ep: &Endpoint) -> Result<()> {
         if let (Some(ipt), Some(bridge)) = (&self.iptables, self.bridge_of(&ep.network_id)) {
-            for (i, m) in maps.iter().enumerate() {
+            for (i, m) in ep.ports.iter().enumerate() {
                 if let Err(e) = ipt.add_port(&bridge, ep.address.addr(), m) {
-                    for done in &maps[..i] {
+                    for done in &ep.ports[..i] {
                         let _ = ipt.remove_port(&bridge, ep.address.addr(), done);
                     }
-                    self.ports.release(owner);
                     return Err(e);
                 }
             }
         }
-        Ok(maps)
+        Ok(())
     }
 
     fn set_endpoint_ports(&self, container_id: &str, endpoint_id: &str, ports: &[PortMapping]) {
@@ -730,6 +800,11 @@ impl NetworkController {
 
     fn leave(&self, container_id: &str, ep: &Endpoint) {
         self.unpublish(container_id, ep);
+        self.unplug(ep);
+    }
+
+    /// Deletes the endpoint's veth, then returns its address.
+    fn unplug(&self, ep: &Endpoint) {
         let net = self.lock().networks.get(&ep.network_id).cloned();
         if let Some(net) = net {
             if let Err(e) = self.driver.leave(&net, &ep.id) {
@@ -750,12 +825,42 @@ impl NetworkController {
             .remove(container_id)
             .unwrap_or_default();
         for ep in &eps {
-            self.leave(container_id, ep);
+            self.unpublish(container_id, ep);
         }
         self.ports.release(container_id);
         let _ = std::fs::remove_file(self.endpoints_path(container_id));
         if let Err(e) = netns::remove(&self.sandbox_key(container_id)) {
             tracing::warn!(error = %e, "removing a network sandbox");
+        }
+        if eps.is_empty() {
+            return;
+        }
+        // Deleting a veth waits for the kernel's RCU grace periods (tens of
+        // ms), which a `run --rm` would otherwise wait for: it happens on a
+        // thread of its own, and each address is returned only once its
+        // veth is gone, so a new container never meets the old one's MAC.
+        let Some(me) = self.me.upgrade() else {
+            eps.iter().for_each(|ep| self.unplug(ep));
+            return;
+        };
+        *self.unplugging.0.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+        std::thread::spawn(move || {
+            for ep in &eps {
+                me.unplug(ep);
+            }
+            let (count, done) = &*me.unplugging;
+            *count.lock().unwrap_or_else(|p| p.into_inner()) -= 1;
+            done.notify_all();
+        });
+    }
+
+    /// Waits until every veth a [`NetworkController::detach`] left to the
+    /// background is deleted and its address returned.
+    pub fn settle(&self) {
+        let (count, done) = &*self.unplugging;
+        let mut n = count.lock().unwrap_or_else(|p| p.into_inner());
+        while *n > 0 {
+            n = done.wait(n).unwrap_or_else(|p| p.into_inner());
         }
     }
 
@@ -845,6 +950,7 @@ impl NetworkController {
         for id in ids {
             self.detach(&id);
         }
+        self.settle();
         for r in self.networks() {
             if r.driver == DRIVER_BRIDGE {
                 if let Err(e) = self.driver.delete_network(&r) {

@@ -142,6 +142,7 @@ fn containers_on_a_user_network_reach_and_resolve_each_other() {
         assert_eq!(ctl.container_endpoints(&b_id).len(), 1);
         ctl.detach(&a_id);
         ctl.detach(&b_id);
+        ctl.settle();
         assert!(!a.sandbox_key.exists());
         assert!(ctl.network_endpoints(&net.id).is_empty());
         let pool = ctl.network("appnet").unwrap().pool.unwrap();
@@ -182,6 +183,7 @@ fn reconcile_restores_live_and_cleans_dead() {
         }
         let ctl = NetworkController::open(config(dir.path())).unwrap();
         ctl.reconcile(|id| id == live);
+        ctl.settle();
         assert_eq!(ctl.container_endpoints(&live).len(), 1);
         assert!(ctl.container_endpoints(&dead).is_empty());
         assert!(netns::is_pinned(&ctl.sandbox_key(&live)));

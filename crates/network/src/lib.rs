@@ -24,7 +24,7 @@ pub mod subnet;
 
 pub use controller::{
     Attach, Attached, ContainerRef, ControllerConfig, CreateNetwork, Endpoint, NetworkController,
-    RESOLVER_IP,
+    Prepared, RESOLVER_IP,
 };
 pub use driver::NetworkDriver;
 pub use error::{NetworkError, Result};

@@ -69,49 +69,61 @@ impl Daemon {
         // Mounts unless a `docker cp` holds it mounted already.
         self.rootfs_mounts.hold_running(&id, &rootfs)?;
         crate::failpoint::hit("start:after-mount");
-        let net = self.start_network(container).await?;
+        let mut net = self.start_network(container).await?;
         crate::failpoint::hit("start:after-network");
-        let host_config = container.host_config();
-        let mut input = SpecInput::new(
-            &id,
-            &image.config,
-            &record.config,
-            &host_config,
-            &rootfs.merged_dir,
-            container.dir(),
-        );
-        input.ip = net.ip;
-        input.netns_path = net.netns_path.as_deref();
-        input.embedded_dns = net.embedded_dns;
-        input.shared_etc = net.shared_etc.as_deref();
-        input.host_gateway = self.host_gateway();
-        let spec = build_spec(&input)?;
-        if let Some(process) = spec.process() {
-            crate::spec::ensure_working_dir(&rootfs.merged_dir, &process.cwd().to_string_lossy())?;
-        }
-        let bundle = self.bundle_dir(&id);
-        std::fs::create_dir_all(&bundle)
-            .map_err(|e| DaemonError::io(format!("creating {}", bundle.display()), e))?;
-        let spec_json = serde_json::to_vec(&spec)
-            .map_err(|e| DaemonError::System(format!("encoding the OCI spec: {e}")))?;
-        crate::persist::write_replace(&bundle.join("config.json"), &spec_json)?;
+        // Whatever happens here, the plumbing must end before the caller's
+        // cleanup undoes it: the result is looked at after it has.
+        let created: Result<()> = async {
+            let host_config = container.host_config();
+            let mut input = SpecInput::new(
+                &id,
+                &image.config,
+                &record.config,
+                &host_config,
+                &rootfs.merged_dir,
+                container.dir(),
+            );
+            input.ip = net.ip;
+            input.netns_path = net.netns_path.as_deref();
+            input.embedded_dns = net.embedded_dns;
+            input.shared_etc = net.shared_etc.as_deref();
+            input.host_gateway = self.host_gateway();
+            let spec = build_spec(&input)?;
+            if let Some(process) = spec.process() {
+                crate::spec::ensure_working_dir(
+                    &rootfs.merged_dir,
+                    &process.cwd().to_string_lossy(),
+                )?;
+            }
+            let bundle = self.bundle_dir(&id);
+            std::fs::create_dir_all(&bundle)
+                .map_err(|e| DaemonError::io(format!("creating {}", bundle.display()), e))?;
+            let spec_json = serde_json::to_vec(&spec)
+                .map_err(|e| DaemonError::System(format!("encoding the OCI spec: {e}")))?;
+            crate::persist::write_replace(&bundle.join("config.json"), &spec_json)?;
 
-        let (max_size, max_files) = log_rotation(container)?;
-        self.shims
-            .create(CreateRequest {
-                id: id.clone(),
-                bundle,
-                stdio: StdioOptions {
-                    terminal: record.config.tty,
-                    open_stdin: record.config.open_stdin,
-                    log_path: container.log_path(),
-                    log_max_size: max_size,
-                    log_max_files: max_files,
-                },
-            })
-            .await
-            .map_err(DaemonError::layer)?;
+            let (max_size, max_files) = log_rotation(container)?;
+            self.shims
+                .create(CreateRequest {
+                    id: id.clone(),
+                    bundle,
+                    stdio: StdioOptions {
+                        terminal: record.config.tty,
+                        open_stdin: record.config.open_stdin,
+                        log_path: container.log_path(),
+                        log_max_size: max_size,
+                        log_max_files: max_files,
+                    },
+                })
+                .await
+                .map_err(DaemonError::layer)?;
+            Ok(())
+        }
+        .await;
+        let plugged = net.plugged().await;
+        created?;
         crate::failpoint::hit("start:after-shim-create");
+        plugged?;
         self.connect_pending_attaches(container).await;
         let pid = self.shims.start(&id).await.map_err(DaemonError::layer)?;
         crate::failpoint::hit("start:after-shim-start");

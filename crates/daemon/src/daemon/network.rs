@@ -12,7 +12,7 @@ use std::sync::Arc;
 use berth_api::types::container::{EndpointSettings, NetworkSettings, PortBinding};
 use berth_network::bridge::{format_mac, parse_mac};
 use berth_network::ports::port_requests;
-use berth_network::{Attach, Attached, ContainerRef, Endpoint, NetworkController, NetworkRecord};
+use berth_network::{Attach, ContainerRef, Endpoint, NetworkController, NetworkRecord, Prepared};
 
 use crate::config::HostConfig;
 use crate::error::{DaemonError, Result};
@@ -48,6 +48,21 @@ pub(crate) struct StartNetwork {
     pub shared_etc: Option<PathBuf>,
     /// The container's new `NetworkSettings`, recorded with the running state.
     pub settings: Option<NetworkSettings>,
+    /// The plumbing still under way; it must succeed before the start.
+    pub plug: Option<tokio::task::JoinHandle<berth_network::Result<()>>>,
+}
+
+impl StartNetwork {
+    /// Waits for the plumbing [`Daemon::start_network`] left running.
+    pub async fn plugged(&mut self) -> Result<()> {
+        match self.plug.take() {
+            Some(task) => task
+                .await
+                .map_err(|e| DaemonError::System(format!("network task: {e}")))?
+                .map_err(DaemonError::layer),
+            None => Ok(()),
+        }
+    }
 }
 
 fn endpoints_config(raw: Option<&serde_json::Value>) -> Result<BTreeMap<String, EndpointSettings>> {
@@ -335,19 +350,25 @@ impl Daemon {
             .collect();
         let id = record.id.clone();
         let name = record.name.trim_start_matches('/').to_string();
-        let attached: Attached = self
+        let attached: Prepared = self
             .net(move |ctl| {
-                ctl.attach(
+                ctl.prepare(
                     ContainerRef {
                         id: &id,
                         name: &name,
                     },
                     &attaches,
                     &ports,
-                    &upstreams,
                 )
             })
             .await?;
+        // The veths, rules and resolver are plumbed while the runtime
+        // creates the container, which waits in its sandbox until started.
+        let plug = {
+            let ctl = self.network.clone();
+            let prepared = attached.clone();
+            tokio::task::spawn_blocking(move || ctl.plug(&prepared, &upstreams).map(drop))
+        };
 
         let short = crate::ids::truncate_id(&record.id).to_string();
         let mut settings = NetworkSettings {
@@ -383,6 +404,7 @@ impl Daemon {
             embedded_dns: attached.embedded_dns,
             shared_etc: None,
             settings: Some(settings),
+            plug: Some(plug),
         };
         Ok(start)
     }
