@@ -435,3 +435,37 @@ fn bridges_are_isolated_internal_ones_sealed_and_published_ports_stay_reachable(
     alloc.release("b");
     assert!(left.is_empty(), "left behind: {left:#?}");
 }
+
+/// Outbound: a container reaches another host through the bridge's
+/// masquerade, seen there as the host's own address (the remote has no
+/// route to the bridge's subnet, so only NAT can make this work).
+#[test]
+fn outbound_traffic_is_masqueraded_as_the_host() {
+    let t = Topology::new();
+    t.remote.tcp_hello(90);
+    let ipt = Iptables::new().unwrap();
+    let ipt2 = ipt.clone();
+    t.host.run(move || {
+        ipt2.ensure_base().unwrap();
+        ipt2.setup_bridge(BRIDGE, SUBNET.parse().unwrap(), false)
+            .unwrap();
+    });
+    let got = t.container.run(|| tcp_get(&format!("{REMOTE_IP}:90")));
+    assert_eq!(got.as_deref(), Ok(&*format!("hello {HOST_IP}")));
+
+    // An internal network does not get out at all.
+    let ipt3 = ipt.clone();
+    t.host.run(move || {
+        ipt3.teardown_bridge(BRIDGE, SUBNET.parse().unwrap(), false)
+            .unwrap();
+        ipt3.setup_bridge(BRIDGE, SUBNET.parse().unwrap(), true)
+            .unwrap();
+    });
+    let sealed = t.container.run(|| tcp_get(&format!("{REMOTE_IP}:90")));
+    assert!(sealed.is_err(), "an internal network got out: {sealed:?}");
+    t.host.run(move || {
+        ipt.teardown_bridge(BRIDGE, SUBNET.parse().unwrap(), true)
+            .unwrap();
+        ipt.remove_all().unwrap();
+    });
+}
