@@ -7,6 +7,7 @@
 pub mod caps;
 pub mod defaults;
 pub mod etc;
+pub mod seccomp;
 pub mod user;
 
 use std::collections::{BTreeMap, HashMap};
@@ -307,7 +308,8 @@ pub struct SecurityOptions {
     pub no_new_privileges: bool,
     /// `systempaths=unconfined`: no masked or read-only paths.
     pub unconfined_paths: bool,
-    /// `seccomp=<profile>` as given (not applied yet).
+    /// `seccomp=<profile>` as given: `unconfined`, `builtin` or the profile's
+    /// JSON (checked to decode; applied by `build_spec`).
     pub seccomp: Option<String>,
     /// `apparmor=<profile>` as given (not applied yet).
     pub apparmor: Option<String>,
@@ -334,7 +336,10 @@ pub fn parse_security_opts(opts: &[String]) -> Result<SecurityOptions> {
         match k {
             "label" => {}
             "apparmor" => out.apparmor = Some(v.to_string()),
-            "seccomp" => out.seccomp = Some(v.to_string()),
+            "seccomp" => {
+                seccomp::validate_option(v)?;
+                out.seccomp = Some(v.to_string());
+            }
             "no-new-privileges" => {
                 out.no_new_privileges = match v {
                     "1" | "t" | "T" | "true" | "TRUE" | "True" => true,
@@ -985,6 +990,11 @@ pub fn build_spec(input: &SpecInput<'_>) -> Result<Spec> {
             }),
         )
     };
+    linux.set_seccomp(seccomp::container_profile(
+        security.seccomp.as_deref(),
+        h.privileged,
+        &cap_list,
+    )?);
     linux.set_masked_paths(Some(masked));
     linux.set_readonly_paths(Some(readonly));
     let mut rules = defaults::default_device_rules(h.privileged);
