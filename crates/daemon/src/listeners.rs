@@ -3,9 +3,10 @@
 //! serving the Engine API router on all of them.
 
 use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
 
 use nix::sys::socket::SockaddrLike;
-use std::path::PathBuf;
 
 use tokio::net::{TcpListener, UnixListener};
 
@@ -76,8 +77,35 @@ fn inherited(fd: u32) -> Result<Listener> {
     }
 }
 
+/// The group that may use the API socket without being root (dockerd's
+/// `docker` group).
+pub const SOCKET_GROUP: &str = "berth";
+
+/// Gives a unix socket berthd created to root and `group` (root's own group
+/// when `group` does not exist), mode 0660: the API is root-equivalent, so
+/// only root and members of that group may connect.
+pub fn secure_socket(path: &Path, group: &str) -> Result<()> {
+    let gid = match nix::unistd::Group::from_name(group) {
+        Ok(Some(g)) => g.gid,
+        Ok(None) => nix::unistd::Gid::from_raw(0),
+        Err(e) => {
+            return Err(DaemonError::io(
+                format!("looking up group {group}"),
+                std::io::Error::from(e),
+            ))
+        }
+    };
+    nix::unistd::chown(path, Some(nix::unistd::Uid::from_raw(0)), Some(gid)).map_err(|e| {
+        DaemonError::io(format!("chown {}", path.display()), std::io::Error::from(e))
+    })?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))
+        .map_err(|e| DaemonError::io(format!("chmod {}", path.display()), e))
+}
+
 impl Listeners {
-    /// Binds every address; a unix socket is created mode 0660. `fd://`
+    /// Binds every address; a unix socket is created mode 0660, owned by
+    /// root and the [`SOCKET_GROUP`] group when it exists (see
+    /// [`secure_socket`]). `fd://`
     /// takes every socket systemd passed, `fd://N` only fd N.
     pub async fn bind(addrs: &[ListenAddr]) -> Result<Listeners> {
         let mut out = Listeners {
@@ -99,9 +127,7 @@ impl Listeners {
                         DaemonError::io(format!("listening on {}", path.display()), e)
                     })?;
                     out.created.push(path.clone());
-                    use std::os::unix::fs::PermissionsExt;
-                    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))
-                        .map_err(|e| DaemonError::io(format!("chmod {}", path.display()), e))?;
+                    secure_socket(path, SOCKET_GROUP)?;
                     out.listeners.push(Listener::Unix(l));
                 }
                 ListenAddr::Tcp(a) => {
@@ -159,5 +185,85 @@ impl Drop for Listeners {
         for path in &self.created {
             let _ = std::fs::remove_file(path);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::MetadataExt;
+
+    /// A group other than root's that exists on this machine, if any.
+    fn some_group() -> Option<(String, u32)> {
+        let text = std::fs::read_to_string("/etc/group").ok()?;
+        text.lines().find_map(|l| {
+            let mut f = l.split(':');
+            let name = f.next()?.to_string();
+            let gid: u32 = f.nth(1)?.parse().ok()?;
+            (gid != 0).then_some((name, gid))
+        })
+    }
+
+    fn socket_in(dir: &Path) -> PathBuf {
+        let path = dir.join("api.sock");
+        let l = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        // Open as wide as the umask allows, so the test sees the narrowing.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o777)).unwrap();
+        drop(l);
+        path
+    }
+
+    #[test]
+    fn socket_is_root_only_without_the_group() {
+        if !nix::unistd::geteuid().is_root() {
+            eprintln!("skipped: chown to root needs root");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = socket_in(dir.path());
+        secure_socket(&path, "berth-no-such-group-xyz").unwrap();
+        let md = std::fs::metadata(&path).unwrap();
+        assert_eq!(md.mode() & 0o7777, 0o660);
+        assert_eq!((md.uid(), md.gid()), (0, 0));
+    }
+
+    #[test]
+    fn socket_belongs_to_the_group_when_it_exists() {
+        if !nix::unistd::geteuid().is_root() {
+            eprintln!("skipped: chown to root needs root");
+            return;
+        }
+        let Some((name, gid)) = some_group() else {
+            eprintln!("skipped: no group other than root's in /etc/group");
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = socket_in(dir.path());
+        secure_socket(&path, &name).unwrap();
+        let md = std::fs::metadata(&path).unwrap();
+        assert_eq!(md.mode() & 0o7777, 0o660);
+        assert_eq!((md.uid(), md.gid()), (0, gid));
+    }
+
+    #[tokio::test]
+    async fn bind_secures_the_socket_it_creates() {
+        if !nix::unistd::geteuid().is_root() {
+            eprintln!("skipped: chown to root needs root");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/berth.sock");
+        let listeners = Listeners::bind(&[ListenAddr::Unix(path.clone())])
+            .await
+            .unwrap();
+        let md = std::fs::metadata(&path).unwrap();
+        assert_eq!(md.mode() & 0o7777, 0o660);
+        assert_eq!(md.uid(), 0);
+        let want_gid = nix::unistd::Group::from_name(SOCKET_GROUP)
+            .unwrap()
+            .map_or(0, |g| g.gid.as_raw());
+        assert_eq!(md.gid(), want_gid);
+        drop(listeners);
+        assert!(!path.exists(), "the socket is removed on drop");
     }
 }

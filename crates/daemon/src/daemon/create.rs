@@ -11,7 +11,7 @@ use crate::ids::generate_id;
 use crate::persist::{self, ContainerRecord};
 use crate::spec::{
     build_namespaces, merge_image_config, parse_security_opts, resolve_command,
-    resolve_working_dir, verify_resources,
+    resolve_working_dir, sysctl::verify_sysctls, verify_resources,
 };
 
 use super::{now_rfc3339, Container, Daemon, State};
@@ -131,7 +131,13 @@ fn verify_settings(config: &Config, host: &HostConfig) -> Result<()> {
     resolve_working_dir(config)?;
     verify_resources(host)?;
     // "verify networking": an unknown network or namespace mode.
-    build_namespaces(host)?;
+    let namespaces = build_namespaces(host)?;
+    // Docker only finds out at start, from runc; refusing here spares
+    // building a container that can never run.
+    verify_sysctls(
+        host.sysctls.as_ref().unwrap_or(&Default::default()),
+        &namespaces,
+    )?;
     if let Some(h) = &config.healthcheck {
         verify_healthcheck(h)?;
     }

@@ -8,6 +8,7 @@ pub mod caps;
 pub mod defaults;
 pub mod etc;
 pub mod seccomp;
+pub mod sysctl;
 pub mod user;
 
 use std::collections::{BTreeMap, HashMap};
@@ -852,13 +853,7 @@ pub fn build_spec(input: &SpecInput<'_>) -> Result<Spec> {
     let cap_set = caps::to_oci(&cap_list)?;
     let host_net = h.network_mode == "host";
     let sysctls = h.sysctls.clone().unwrap_or_default();
-    for k in sysctls.keys() {
-        if host_net && k.starts_with("net.") {
-            return Err(DaemonError::invalid(format!(
-                "sysctl '{k}' not allowed in host network namespace"
-            )));
-        }
-    }
+    sysctl::verify_sysctls(&sysctls, &namespaces)?;
 
     let hostname = resolve_hostname(input.id, &config, h);
 
