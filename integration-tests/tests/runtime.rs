@@ -434,7 +434,9 @@ fn memory_and_pids_limits_land_in_the_cgroup() {
 
 #[test]
 fn pids_limit_is_enforced() {
-    let (out, _, code) = run_script("for i in 1 2 3 4 5 6 7 8 9 10; do sleep 5 & done 2>&1 | grep -c 'Resource temporarily unavailable\\|can.t fork'; true", |c| {
+    // The loop waits a second so grep is forked before the sleeps use up
+    // the limit (else the shell itself cannot fork grep and exits 2).
+    let (out, _, code) = run_script("{ sleep 1; for i in 1 2 3 4 5 6 7 8 9 10; do sleep 5 & done; } 2>&1 | grep -c 'Resource temporarily unavailable\\|can.t fork'; true", |c| {
         c["linux"]["resources"] = json!({"pids": {"limit": 5}});
     });
     assert_eq!(code, 0);
