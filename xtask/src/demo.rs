@@ -37,6 +37,9 @@ const RUNTIME_SCRIPT: &str = "echo \"hello from a berth container\"; \
     echo \"hostname: $(hostname)\"; echo \"pid: $$\"; id; \
     echo \"network: $(ls /sys/class/net)\"";
 
+/// The demo berthd's default bridge, removed when the demo ends.
+const DEMO_BRIDGE: &str = "berthdemo0";
+
 /// How long berthd gets to open its socket, and to exit after SIGTERM.
 const DAEMON_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -68,7 +71,14 @@ pub fn run(command: &[String]) -> Result<i32> {
         .context("running berth")?;
     remove_leftovers(&bins.berth, &host);
 
-    daemon.stop()?;
+    let stopped = daemon.stop();
+    // The demo's bridge and its rules go with it (a real berthd keeps
+    // berth0, as dockerd keeps docker0).
+    crate::bench::daemon::berth::remove_daemon_network(
+        &scratch.path().join("data"),
+        &scratch.path().join("exec"),
+    );
+    stopped?;
     drop(registry);
     drop(scratch);
     remove_parent_if_empty("berth", "");
@@ -184,6 +194,7 @@ impl Daemon {
             .arg(dir.join("berthd.pid"))
             .arg("-H")
             .arg(format!("unix://{}", sock.display()))
+            .args(["--bridge", DEMO_BRIDGE])
             .env("BERTH_SHIM", &bins.shim)
             .stdin(Stdio::null())
             .stdout(out.try_clone().context("duplicating the berthd log")?)

@@ -58,11 +58,12 @@ pub fn pull_into(rt: &tokio::runtime::Runtime, data_root: &Path, reference: &str
 }
 
 /// The default bridge of the bench's berthd (removed with its rules when
-/// the bench ends; see [`remove_bench_network`]).
+/// the bench ends; see [`remove_daemon_network`]).
 pub const BENCH_BRIDGE: &str = "berthbench1";
 
-/// Removes the bridges and rules a bench daemon on `data`/`exec` made.
-pub fn remove_bench_network(data: &Path, exec: &Path) {
+/// Removes the bridges and rules a (stopped) berthd on `data`/`exec` made:
+/// for the bench's and the demo's daemons, which leave nothing behind.
+pub fn remove_daemon_network(data: &Path, exec: &Path) {
     let config = berth_network::ControllerConfig {
         data_dir: data.join("network"),
         netns_dir: exec.join("netns"),

@@ -147,7 +147,7 @@ pub fn run(options: &Options) -> Result<()> {
     results.dockerd_idle = procs::read_mem(dockerd_pid)?;
     results.containerd_idle = procs::read_mem(containerd_pid)?;
     drop(berthd);
-    berth::remove_bench_network(
+    berth::remove_daemon_network(
         &berthd_dir.path().join("data"),
         &berthd_dir.path().join("exec"),
     );

@@ -90,7 +90,7 @@ impl Drop for BerthSide {
             eprintln!("warning: removing berth containers: {e:#}");
         }
         drop(self.daemon.take());
-        berth_side::remove_bench_network(&self.roots.0, &self.roots.1);
+        berth_side::remove_daemon_network(&self.roots.0, &self.roots.1);
         for pid in berth_side::shim_processes(&self.shims_dir) {
             eprintln!("warning: killing leftover berth-shim {pid}");
             if let Ok(pid) = libc::pid_t::try_from(pid) {
