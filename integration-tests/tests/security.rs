@@ -444,3 +444,32 @@ fn docker_cli_sees_the_same_defaults() {
     );
     s.assert_no_containers();
 }
+
+/// What the host cannot honour, or what is risky, comes back as Docker's
+/// warnings on stderr (`WARNING: ...`), and the container still runs.
+#[test]
+fn create_warns_as_docker_does() {
+    let s = Session::start();
+    let (out, err, code) = s.try_inside(&["--oom-kill-disable"], &["echo", "ran"]);
+    assert_eq!((code, out.trim()), (0, "ran"), "{err}");
+    assert!(
+        err.contains(
+            "WARNING: OOM killer is disabled for the container, but no memory limit is set"
+        ),
+        "{err}"
+    );
+    let (_, err, code) = s.try_inside(&["--oom-kill-disable", "--memory", "64m"], &["true"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("OOM killer is disabled"), "{err}");
+    let (_, err, code) = s.try_inside(&["--blkio-weight", "300"], &["true"]);
+    assert_eq!(code, 0, "{err}");
+    let supported = ["blkio.weight", "blkio.bfq.weight"]
+        .iter()
+        .any(|f| Path::new("/sys/fs/cgroup/blkio").join(f).exists());
+    assert_eq!(
+        err.contains("WARNING: Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded."),
+        !supported,
+        "{err}"
+    );
+    s.assert_no_containers();
+}

@@ -244,6 +244,12 @@ pub struct ContainerOptions {
     /// Tune host's OOM preferences (-1000 to 1000)
     #[arg(long = "oom-score-adj", value_name = "int", allow_hyphen_values = true)]
     pub oom_score_adj: Option<i64>,
+    /// Disable OOM Killer
+    #[arg(long = "oom-kill-disable")]
+    pub oom_kill_disable: bool,
+    /// Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)
+    #[arg(long = "blkio-weight", value_name = "uint16")]
+    pub blkio_weight: Option<u16>,
     /// Write the container ID to the file
     #[arg(long, value_name = "string")]
     pub cidfile: Option<String>,
@@ -433,6 +439,8 @@ impl ContainerOptions {
             group_add: non_empty(self.group_add.clone()),
             ipc_mode: self.ipc.clone().unwrap_or_default(),
             oom_score_adj: self.oom_score_adj.unwrap_or(0),
+            oom_kill_disable: self.oom_kill_disable.then_some(true),
+            blkio_weight: self.blkio_weight.unwrap_or(0),
             pid_mode: self.pid.clone().unwrap_or_default(),
             privileged: self.privileged,
             publish_all_ports: self.publish_all,

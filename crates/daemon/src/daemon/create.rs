@@ -29,7 +29,8 @@ impl Daemon {
             .images
             .get_image(&request.config.image)
             .map_err(DaemonError::layer)?;
-        let host_config = request.host_config.unwrap_or_default();
+        let mut host_config = request.host_config.unwrap_or_default();
+        let warnings = adapt_resources(&mut host_config);
         let mut config = request.config.clone();
         if let Some(image_config) = &image.config.config {
             merge_image_config(&mut config, image_config);
@@ -60,10 +61,7 @@ impl Daemon {
             Ok(container) => {
                 self.container_event(&container, action::CREATE, &[]);
                 self.containers.add(container);
-                Ok(CreateResponse {
-                    id,
-                    warnings: Vec::new(),
-                })
+                Ok(CreateResponse { id, warnings })
             }
             Err(e) => {
                 self.names.release_id(&id);
@@ -99,6 +97,24 @@ impl Daemon {
         }
         Ok(Arc::new(Container::new(record, host_config, dir)))
     }
+}
+
+/// Docker's warning for `--oom-kill-disable` without `--memory`.
+pub const OOM_KILL_DISABLE_WITHOUT_LIMIT: &str = "OOM killer is disabled for the container, but no memory limit is set, this can result in the system running out of resources.";
+
+/// moby's `verifyPlatformContainerResources` adjustments: what the host
+/// cannot honour is dropped, and risky settings are kept, each with
+/// Docker's warning (shown by `run`/`create` as `WARNING: ...`).
+fn adapt_resources(host: &mut HostConfig) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if host.blkio_weight > 0 && !super::update::blkio_weight_supported() {
+        warnings.push(super::update::BLKIO_WEIGHT_UNSUPPORTED.to_string());
+        host.blkio_weight = 0;
+    }
+    if host.oom_kill_disable == Some(true) && host.memory == 0 {
+        warnings.push(OOM_KILL_DISABLE_WITHOUT_LIMIT.to_string());
+    }
+    warnings
 }
 
 /// moby's `validateHealthCheck`: durations are 0 (default) or at least

@@ -145,7 +145,7 @@ pub fn merge(current: &HostConfig, request: &ContainerUpdateRequest) -> Result<H
 
 /// Whether this host can weigh block IO (v1 `blkio.weight` or
 /// `blkio.bfq.weight`, v2 `io.weight` or `io.bfq.weight`).
-fn blkio_weight_supported() -> bool {
+pub(crate) fn blkio_weight_supported() -> bool {
     [
         "/sys/fs/cgroup/blkio/blkio.weight",
         "/sys/fs/cgroup/blkio/blkio.bfq.weight",
