@@ -37,6 +37,8 @@ fn spawn(dir: &Path, extra: &[&str]) -> Berthd {
         .arg(dir.join("exec"))
         .arg("--pidfile")
         .arg(dir.join("berthd.pid"))
+        // No container runs here: no bridge to leave on the host.
+        .args(["--bridge", "none"])
         .args(extra)
         .env("BERTH_SHIM", workspace_bin("berth-shim"))
         .stdin(Stdio::null())
@@ -158,6 +160,7 @@ fn fd_listens_on_a_socket_passed_by_socket_activation() {
         .arg(dir.path().join("exec"))
         .arg("--pidfile")
         .arg(dir.path().join("berthd.pid"))
+        .args(["--bridge", "none"])
         .env("BERTH_SHIM", workspace_bin("berth-shim"))
         .stdin(Stdio::null())
         .stdout(Stdio::null())

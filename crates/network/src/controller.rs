@@ -39,7 +39,8 @@ pub struct ControllerConfig {
     pub data_dir: PathBuf,
     /// `<exec root>/netns`: the pinned sandboxes.
     pub netns_dir: PathBuf,
-    /// The default bridge's Linux name (`berth0`).
+    /// The default bridge's Linux name (`berth0`); `none` makes no default
+    /// bridge network, as dockerd's `--bridge none`.
     pub default_bridge: String,
     /// The default bridge's subnet (`--bip`); picked clear of the host's
     /// routes when `None`.
@@ -218,7 +219,9 @@ impl NetworkController {
                 records.push(r);
             }
         }
-        if !records.iter().any(|r| r.name == "bridge") {
+        // dockerd's `--bridge none`: no default bridge network at all.
+        let wants_bridge = ctl.config.default_bridge != "none";
+        if wants_bridge && !records.iter().any(|r| r.name == "bridge") {
             let mut r = ctl.new_record("bridge", DRIVER_BRIDGE);
             r.bridge = ctl.config.default_bridge.clone();
             r.options.insert(

@@ -56,7 +56,7 @@ struct Flags {
     /// The JSON config file (dockerd's daemon.json keys).
     #[arg(long, value_name = "FILE")]
     config_file: Option<PathBuf>,
-    /// The default bridge's Linux name
+    /// The default bridge's Linux name ("none": no default bridge network)
     #[arg(
         short = 'b',
         long = "bridge",
