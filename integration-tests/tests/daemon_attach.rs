@@ -48,7 +48,14 @@ fn collect(w: &DaemonWorld, session: AttachSession) -> (String, String) {
 
 fn teardown(w: &DaemonWorld, d: &Arc<Daemon>) {
     for c in d.list() {
-        w.rt.block_on(d.remove(&c.record().id, true)).unwrap();
+        let id = c.record().id;
+        // A container exiting as it is force-removed can have its shim
+        // hang up mid-kill (Unavailable); the second try finds it gone.
+        if let Err(e) = w.rt.block_on(d.remove(&id, true)) {
+            eprintln!("remove {id}: {e}; retrying");
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            w.rt.block_on(d.remove(&id, true)).unwrap();
+        }
     }
     assert_eq!(mounts_under(w.data.path()), 0, "mounts left behind");
 }
