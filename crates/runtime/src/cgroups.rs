@@ -121,7 +121,34 @@ impl Cgroup {
         };
         self.manager
             .freeze(state)
-            .map_err(|e| cg_err("freeze/thaw", &self.path, e))
+            .map_err(|e| cg_err("freeze/thaw", &self.path, e))?;
+        if frozen {
+            self.wait_frozen()?;
+        }
+        Ok(())
+    }
+
+    /// Waits until the kernel reports every task frozen: writing FROZEN only
+    /// starts the freeze (v1 reads FREEZING meanwhile), and a task caught
+    /// mid-fork can stall it, so the write is repeated now and then as runc
+    /// does. Gives up, thawed again, after about two seconds.
+    fn wait_frozen(&self) -> Result<()> {
+        for attempt in 1..=200 {
+            if self.is_frozen() {
+                return Ok(());
+            }
+            if attempt % 50 == 0 {
+                let _ = self.manager.freeze(FreezerState::Thawed);
+                let _ = self.manager.freeze(FreezerState::Frozen);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let _ = self.manager.freeze(FreezerState::Thawed);
+        Err(cg_err(
+            "freeze",
+            &self.path,
+            "tasks did not freeze within 2s; thawed again",
+        ))
     }
 
     /// Whether the cgroup is frozen.
@@ -130,7 +157,9 @@ impl Cgroup {
             let Some(dir) = self.controller_dir("") else {
                 return false;
             };
-            return fs::read_to_string(dir.join("cgroup.freeze")).is_ok_and(|s| s.trim() == "1");
+            // cgroup.freeze is the request; cgroup.events says when it is done.
+            return fs::read_to_string(dir.join("cgroup.events"))
+                .is_ok_and(|s| s.lines().any(|l| l.trim() == "frozen 1"));
         }
         self.controller_dir("freezer").is_some_and(|dir| {
             fs::read_to_string(dir.join("freezer.state")).is_ok_and(|s| s.trim() == "FROZEN")
