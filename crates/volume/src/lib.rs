@@ -9,9 +9,12 @@
 mod copy;
 mod driver;
 mod error;
+mod fsx;
 mod local;
+mod mountopts;
 mod name;
 mod store;
+mod usage;
 
 pub use copy::{copy_dir_contents, is_empty_dir};
 pub use driver::VolumeDriver;
