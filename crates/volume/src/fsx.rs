@@ -69,8 +69,8 @@ pub(crate) fn fd_path(dir: BorrowedFd<'_>, name: Option<&OsStr>) -> PathBuf {
 }
 
 /// Removes `path` and everything under it without following symlinks and
-/// without crossing into another filesystem (a mount left inside a volume
-/// is refused rather than emptied: it may be a host directory). Directories
+/// without entering another mount (a mount left inside a volume is refused
+/// rather than emptied: it may be a bind of a host directory). Directories
 /// a non-root caller cannot enter or write are made accessible first. A
 /// missing `path` is not an error.
 pub(crate) fn remove_tree(path: &Path) -> Result<()> {
@@ -85,22 +85,88 @@ pub(crate) fn remove_tree(path: &Path) -> Result<()> {
         Err(Errno::ENOENT) => return Ok(()),
         Err(e) => return Err(sys(format!("stat {}", path.display()), e)),
     };
-    remove_entry(parent_fd.as_fd(), name, st.st_dev, path)
+    if let Some(mp) = mount_under(path)? {
+        return Err(foreign_mount(&mp));
+    }
+    // The mount the tree lives on: every directory entered must be on it.
+    // st_dev alone misses a bind mount from the same filesystem, the mount
+    // ID does not (where the kernel reports it).
+    let fence = Fence {
+        dev: st.st_dev,
+        mnt: match open_dir_at(parent_fd.as_fd(), name) {
+            Ok(fd) => mount_id(fd.as_fd()),
+            Err(_) => None,
+        },
+    };
+    remove_entry(parent_fd.as_fd(), name, &fence, path)
 }
 
-fn remove_entry(parent: BorrowedFd<'_>, name: &OsStr, dev: u64, shown: &Path) -> Result<()> {
-    match unlinkat(parent, name, UnlinkatFlags::NoRemoveDir) {
-        Ok(()) | Err(Errno::ENOENT) => return Ok(()),
-        Err(Errno::EISDIR) => {}
-        Err(Errno::EACCES) | Err(Errno::EPERM) => {
-            make_accessible(parent)?;
-            match unlinkat(parent, name, UnlinkatFlags::NoRemoveDir) {
-                Ok(()) | Err(Errno::ENOENT) => return Ok(()),
-                Err(Errno::EISDIR) => {}
-                Err(e) => return Err(sys(format!("remove {}", shown.display()), e)),
+/// Where a removal may go: one filesystem, one mount.
+struct Fence {
+    dev: u64,
+    mnt: Option<u64>,
+}
+
+impl Fence {
+    fn admits(&self, dir: BorrowedFd<'_>, st: &FileStat) -> bool {
+        st.st_dev == self.dev
+            && match (self.mnt, mount_id(dir)) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
             }
-        }
-        Err(e) => return Err(sys(format!("remove {}", shown.display()), e)),
+    }
+}
+
+/// The mount ID of the file open as `fd` (statx `STATX_MNT_ID`, Linux 5.8).
+fn mount_id(fd: BorrowedFd<'_>) -> Option<u64> {
+    // SAFETY: statx writes only into `stx`; the empty path with
+    // AT_EMPTY_PATH names `fd` itself.
+    unsafe {
+        let mut stx: libc::statx = std::mem::zeroed();
+        let rc = libc::statx(
+            fd.as_raw_fd(),
+            c"".as_ptr(),
+            libc::AT_EMPTY_PATH | libc::AT_SYMLINK_NOFOLLOW,
+            libc::STATX_MNT_ID,
+            &mut stx,
+        );
+        (rc == 0 && stx.stx_mask & libc::STATX_MNT_ID != 0).then_some(stx.stx_mnt_id)
+    }
+}
+
+/// The first mount point at or below `path`, if any.
+pub(crate) fn mount_under(path: &Path) -> Result<Option<PathBuf>> {
+    let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let info = std::fs::read("/proc/self/mountinfo")
+        .map_err(|e| VolumeError::io("read /proc/self/mountinfo", e))?;
+    Ok(info.split(|&b| b == b'\n').find_map(|line| {
+        let field = line.split(|&b| b == b' ').nth(4)?;
+        let mp = PathBuf::from(OsStr::from_bytes(&unescape_mountinfo(field)));
+        mp.starts_with(&path).then_some(mp)
+    }))
+}
+
+fn remove_entry(parent: BorrowedFd<'_>, name: &OsStr, fence: &Fence, shown: &Path) -> Result<()> {
+    let st = match lstat_at(parent, name) {
+        Ok(st) => st,
+        Err(Errno::ENOENT) => return Ok(()),
+        Err(e) => return Err(sys(format!("stat {}", shown.display()), e)),
+    };
+    if kind(&st) != SFlag::S_IFDIR {
+        return match unlinkat(parent, name, UnlinkatFlags::NoRemoveDir) {
+            Ok(()) | Err(Errno::ENOENT) => Ok(()),
+            Err(Errno::EACCES) | Err(Errno::EPERM) => {
+                make_accessible(parent)?;
+                match unlinkat(parent, name, UnlinkatFlags::NoRemoveDir) {
+                    Ok(()) | Err(Errno::ENOENT) => Ok(()),
+                    Err(e) => Err(sys(format!("remove {}", shown.display()), e)),
+                }
+            }
+            Err(e) => Err(sys(format!("remove {}", shown.display()), e)),
+        };
+    }
+    if st.st_dev != fence.dev {
+        return Err(foreign_mount(shown));
     }
     let dir = match open_dir_at(parent, name) {
         Ok(fd) => fd,
@@ -111,11 +177,8 @@ fn remove_entry(parent: BorrowedFd<'_>, name: &OsStr, dev: u64, shown: &Path) ->
         Err(e) => return Err(sys(format!("open {}", shown.display()), e)),
     };
     let st = fstat(dir.as_fd()).map_err(|e| sys(format!("stat {}", shown.display()), e))?;
-    if st.st_dev != dev {
-        return Err(VolumeError::System(format!(
-            "refusing to remove {}: another filesystem is mounted there",
-            shown.display()
-        )));
+    if !fence.admits(dir.as_fd(), &st) {
+        return Err(foreign_mount(shown));
     }
     let names = match entries(dir.as_fd()) {
         Ok(n) => n,
@@ -126,13 +189,27 @@ fn remove_entry(parent: BorrowedFd<'_>, name: &OsStr, dev: u64, shown: &Path) ->
         Err(e) => return Err(sys(format!("read {}", shown.display()), e)),
     };
     for child in names {
-        remove_entry(dir.as_fd(), &child, dev, &shown.join(&child))?;
+        remove_entry(dir.as_fd(), &child, fence, &shown.join(&child))?;
     }
     drop(dir);
     match unlinkat(parent, name, UnlinkatFlags::RemoveDir) {
         Ok(()) | Err(Errno::ENOENT) => Ok(()),
+        Err(Errno::EACCES) | Err(Errno::EPERM) => {
+            make_accessible(parent)?;
+            unlinkat(parent, name, UnlinkatFlags::RemoveDir)
+                .map_err(|e| sys(format!("remove {}", shown.display()), e))
+        }
         Err(e) => Err(sys(format!("remove {}", shown.display()), e)),
     }
+}
+
+/// A mount found inside a tree being removed: it may be a host directory
+/// (a bind), so it is left alone and the removal fails.
+pub(crate) fn foreign_mount(shown: &Path) -> VolumeError {
+    VolumeError::System(format!(
+        "refusing to remove {}: it is a mount point",
+        shown.display()
+    ))
 }
 
 /// Gives the owner full access to the directory open as `dir`.
@@ -217,4 +294,46 @@ fn unescape_mountinfo(field: &[u8]) -> Vec<u8> {
 /// A [`VolumeError::System`] for a failed syscall while doing `what`.
 pub(crate) fn sys(what: impl std::fmt::Display, e: Errno) -> VolumeError {
     VolumeError::io(what, std::io::Error::from(e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mount_id_tells_a_same_filesystem_bind_apart() {
+        let top = tempfile::tempdir().unwrap();
+        let host = tempfile::tempdir().unwrap();
+        let sub = top.path().join("sub");
+        std::fs::create_dir(&sub).unwrap();
+        nix::mount::mount(
+            Some(host.path()),
+            &sub,
+            None::<&str>,
+            nix::mount::MsFlags::MS_BIND,
+            None::<&str>,
+        )
+        .unwrap();
+        let top_fd = open_dir(top.path()).unwrap();
+        let sub_fd = open_dir(&sub).unwrap();
+        let (a, b) = (mount_id(top_fd.as_fd()), mount_id(sub_fd.as_fd()));
+        let same_dev = fstat(top_fd.as_fd()).unwrap().st_dev == fstat(sub_fd.as_fd()).unwrap().st_dev;
+        let fence = Fence {
+            dev: fstat(top_fd.as_fd()).unwrap().st_dev,
+            mnt: a,
+        };
+        let admitted = fence.admits(sub_fd.as_fd(), &fstat(sub_fd.as_fd()).unwrap());
+        drop(sub_fd);
+        nix::mount::umount2(&sub, nix::mount::MntFlags::MNT_DETACH).unwrap();
+        assert!(a.is_some() && b.is_some());
+        assert_ne!(a, b);
+        assert!(same_dev, "both temp dirs are on one filesystem");
+        assert!(!admitted);
+    }
+
+    #[test]
+    fn mountinfo_escapes_are_undone() {
+        assert_eq!(unescape_mountinfo(br"/a\040b\134c"), b"/a b\\c");
+        assert_eq!(unescape_mountinfo(br"/x\04"), br"/x\04");
+    }
 }

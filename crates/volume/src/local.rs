@@ -317,6 +317,11 @@ impl VolumeDriver for LocalDriver {
             vol.refs.clear();
         }
         let dir = self.volume_dir(name);
+        // Checked before anything moves, so a refused removal leaves the
+        // volume as it was (remove_tree checks again, for races).
+        if let Some(mp) = fsx::mount_under(&dir)? {
+            return Err(fsx::foreign_mount(&mp));
+        }
         let mut doomed = self.root.join(format!("{REMOVING_PREFIX}{name}"));
         if doomed.exists() {
             doomed = self
