@@ -77,8 +77,14 @@ impl Copier<'_> {
         if kind != SFlag::S_IFDIR && st.st_nlink > 1 {
             if let Some(first) = self.links.get(&(st.st_dev, st.st_ino)) {
                 // AtFlags::empty(): linkat never dereferences `first`.
-                return linkat(self.dst_root, first.as_path(), dst_dir, name, AtFlags::empty())
-                    .map_err(|e| self.err("link", rel, e));
+                return linkat(
+                    self.dst_root,
+                    first.as_path(),
+                    dst_dir,
+                    name,
+                    AtFlags::empty(),
+                )
+                .map_err(|e| self.err("link", rel, e));
             }
         }
         match kind {
@@ -86,12 +92,14 @@ impl Copier<'_> {
             SFlag::S_IFREG => self.copy_file(src_dir, dst_dir, name, rel, &st)?,
             SFlag::S_IFLNK => {
                 let target = readlinkat(src_dir, name).map_err(|e| self.err("readlink", rel, e))?;
-                symlinkat(target.as_os_str(), dst_dir, name).map_err(|e| self.err("symlink", rel, e))?;
+                symlinkat(target.as_os_str(), dst_dir, name)
+                    .map_err(|e| self.err("symlink", rel, e))?;
                 self.finish_at(src_dir, dst_dir, name, rel, &st, false)?;
             }
             SFlag::S_IFIFO | SFlag::S_IFCHR | SFlag::S_IFBLK => {
                 let perm = Mode::from_bits_truncate(st.st_mode & 0o7777);
-                mknodat(dst_dir, name, kind, perm, st.st_rdev).map_err(|e| self.err("mknod", rel, e))?;
+                mknodat(dst_dir, name, kind, perm, st.st_rdev)
+                    .map_err(|e| self.err("mknod", rel, e))?;
                 self.finish_at(src_dir, dst_dir, name, rel, &st, true)?;
             }
             // Sockets belong to a process that is not coming along.
@@ -123,7 +131,8 @@ impl Copier<'_> {
         // Metadata last: the children's creation changed the mtime, and a
         // read-only mode would have stopped them being written.
         set_owner_mode_fd(dst_fd.as_fd(), st).map_err(|e| self.err("chown", rel, e))?;
-        copy_xattrs_fd(&src_fd, &dst_fd).map_err(|e| VolumeError::io(self.shown("xattr", rel), e))?;
+        copy_xattrs_fd(&src_fd, &dst_fd)
+            .map_err(|e| VolumeError::io(self.shown("xattr", rel), e))?;
         futimens(dst_fd.as_fd(), &atime(st), &mtime(st)).map_err(|e| self.err("utimes", rel, e))
     }
 
@@ -136,13 +145,16 @@ impl Copier<'_> {
         st: &FileStat,
     ) -> Result<()> {
         let src_flags = OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
-        let src = openat(src_dir, name, src_flags, Mode::empty()).map_err(|e| self.err("open", rel, e))?;
-        let dst_flags = OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+        let src = openat(src_dir, name, src_flags, Mode::empty())
+            .map_err(|e| self.err("open", rel, e))?;
+        let dst_flags =
+            OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
         let dst = openat(dst_dir, name, dst_flags, Mode::from_bits_truncate(0o600))
             .map_err(|e| self.err("create", rel, e))?;
         let (mut src, mut dst) = (File::from(src), File::from(dst));
         // std's copy uses copy_file_range/sendfile where it can.
-        std::io::copy(&mut src, &mut dst).map_err(|e| VolumeError::io(self.shown("copy", rel), e))?;
+        std::io::copy(&mut src, &mut dst)
+            .map_err(|e| VolumeError::io(self.shown("copy", rel), e))?;
         let (src, dst) = (OwnedFd::from(src), OwnedFd::from(dst));
         set_owner_mode_fd(dst.as_fd(), st).map_err(|e| self.err("chown", rel, e))?;
         copy_xattrs_fd(&src, &dst).map_err(|e| VolumeError::io(self.shown("xattr", rel), e))?;
@@ -175,10 +187,19 @@ impl Copier<'_> {
             fchmodat(dst_dir, name, mode, FchmodatFlags::FollowSymlink)
                 .map_err(|e| self.err("chmod", rel, e))?;
         }
-        copy_xattrs_path(&fsx::fd_path(src_dir, Some(name)), &fsx::fd_path(dst_dir, Some(name)))
-            .map_err(|e| VolumeError::io(self.shown("xattr", rel), e))?;
-        utimensat(dst_dir, name, &atime(st), &mtime(st), UtimensatFlags::NoFollowSymlink)
-            .map_err(|e| self.err("utimes", rel, e))
+        copy_xattrs_path(
+            &fsx::fd_path(src_dir, Some(name)),
+            &fsx::fd_path(dst_dir, Some(name)),
+        )
+        .map_err(|e| VolumeError::io(self.shown("xattr", rel), e))?;
+        utimensat(
+            dst_dir,
+            name,
+            &atime(st),
+            &mtime(st),
+            UtimensatFlags::NoFollowSymlink,
+        )
+        .map_err(|e| self.err("utimes", rel, e))
     }
 
     fn shown(&self, what: &str, rel: &Path) -> String {
@@ -192,7 +213,11 @@ impl Copier<'_> {
 
 /// chown then chmod (chown clears set-id bits, so the mode goes second).
 fn set_owner_mode_fd(fd: BorrowedFd<'_>, st: &FileStat) -> nix::Result<()> {
-    fchown(fd, Some(Uid::from_raw(st.st_uid)), Some(Gid::from_raw(st.st_gid)))?;
+    fchown(
+        fd,
+        Some(Uid::from_raw(st.st_uid)),
+        Some(Gid::from_raw(st.st_gid)),
+    )?;
     fchmod(fd, Mode::from_bits_truncate(st.st_mode & 0o7777))
 }
 

@@ -77,7 +77,12 @@ pub(crate) fn remove_tree(path: &Path) -> Result<()> {
     let parent = path.parent().unwrap_or(Path::new("/"));
     let name = match path.file_name() {
         Some(n) => n,
-        None => return Err(VolumeError::System(format!("refusing to remove {}", path.display()))),
+        None => {
+            return Err(VolumeError::System(format!(
+                "refusing to remove {}",
+                path.display()
+            )))
+        }
     };
     let parent_fd = open_dir(parent).map_err(|e| sys(format!("open {}", parent.display()), e))?;
     let st = match lstat_at(parent_fd.as_fd(), name) {
@@ -317,7 +322,8 @@ mod tests {
         let top_fd = open_dir(top.path()).unwrap();
         let sub_fd = open_dir(&sub).unwrap();
         let (a, b) = (mount_id(top_fd.as_fd()), mount_id(sub_fd.as_fd()));
-        let same_dev = fstat(top_fd.as_fd()).unwrap().st_dev == fstat(sub_fd.as_fd()).unwrap().st_dev;
+        let same_dev =
+            fstat(top_fd.as_fd()).unwrap().st_dev == fstat(sub_fd.as_fd()).unwrap().st_dev;
         let fence = Fence {
             dev: fstat(top_fd.as_fd()).unwrap().st_dev,
             mnt: a,

@@ -102,7 +102,8 @@ impl LocalDriver {
             .map_err(|e| VolumeError::io(format!("read {}", self.root.display()), e))?;
         let mut names = Vec::new();
         for entry in rd {
-            let entry = entry.map_err(|e| VolumeError::io(format!("read {}", self.root.display()), e))?;
+            let entry =
+                entry.map_err(|e| VolumeError::io(format!("read {}", self.root.display()), e))?;
             let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
                 continue;
             };
@@ -167,7 +168,11 @@ impl LocalDriver {
             return;
         };
         for entry in rd.flatten() {
-            if entry.file_name().to_string_lossy().starts_with(REMOVING_PREFIX) {
+            if entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with(REMOVING_PREFIX)
+            {
                 if let Err(e) = fsx::remove_tree(&entry.path()) {
                     tracing::warn!(path = %entry.path().display(), error = %e, "cannot remove leftover volume directory");
                 }
@@ -181,7 +186,9 @@ impl LocalDriver {
         let fstype = vol.opts.get("type").map(String::as_str).unwrap_or("");
         let device = vol.opts.get("device").map(String::as_str).unwrap_or("");
         if device.is_empty() {
-            return Err(VolumeError::System("missing device in volume options".into()));
+            return Err(VolumeError::System(
+                "missing device in volume options".into(),
+            ));
         }
         let o = mountopts::parse(vol.opts.get("o").map(String::as_str).unwrap_or(""));
         let data = (!o.data.is_empty()).then_some(o.data.as_str());
@@ -232,7 +239,9 @@ fn hide_password(msg: &str, o: Option<&String>) -> String {
 fn validate_opts(opts: &BTreeMap<String, String>) -> Result<()> {
     for key in opts.keys() {
         if !VALID_OPTS.contains(&key.as_str()) {
-            return Err(VolumeError::InvalidParameter(format!("invalid option: {key:?}")));
+            return Err(VolumeError::InvalidParameter(format!(
+                "invalid option: {key:?}"
+            )));
         }
     }
     let required: [(&str, &[&str]); 3] = [
@@ -324,9 +333,10 @@ impl VolumeDriver for LocalDriver {
         }
         let mut doomed = self.root.join(format!("{REMOVING_PREFIX}{name}"));
         if doomed.exists() {
-            doomed = self
-                .root
-                .join(format!("{REMOVING_PREFIX}{name}.{}", &name::anonymous_name()[..12]));
+            doomed = self.root.join(format!(
+                "{REMOVING_PREFIX}{name}.{}",
+                &name::anonymous_name()[..12]
+            ));
         }
         std::fs::rename(&dir, &doomed)
             .map_err(|e| VolumeError::io(format!("remove {}", dir.display()), e))?;

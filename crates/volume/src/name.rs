@@ -59,13 +59,7 @@ fn random_bytes<const N: usize>() -> [u8; N] {
     let mut filled = 0;
     while filled < N {
         // SAFETY: the pointer and length describe the unfilled tail of `buf`.
-        let n = unsafe {
-            libc::getrandom(
-                buf[filled..].as_mut_ptr().cast(),
-                N - filled,
-                0,
-            )
-        };
+        let n = unsafe { libc::getrandom(buf[filled..].as_mut_ptr().cast(), N - filled, 0) };
         if n > 0 {
             filled += n as usize;
             continue;
@@ -94,7 +88,9 @@ mod tests {
 
     #[test]
     fn refuses_bad_names_with_mobys_message() {
-        for name in ["", "a", "-ab", "_meta", ".x", "..", "a/b", "a b", "a:b", "/abs", "é1"] {
+        for name in [
+            "", "a", "-ab", "_meta", ".x", "..", "a/b", "a b", "a:b", "/abs", "é1",
+        ] {
             let err = validate_name(name).unwrap_err();
             assert!(matches!(err, VolumeError::InvalidParameter(_)), "{name}");
         }
@@ -111,7 +107,9 @@ mod tests {
         let a = anonymous_name();
         let b = anonymous_name();
         assert_eq!(a.len(), 64);
-        assert!(a.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert!(a
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
         assert_ne!(a, b);
         validate_name(&a).unwrap();
     }

@@ -142,12 +142,13 @@ impl VolumeStore {
     /// Creates a volume, or returns the existing one of that name (as moby
     /// does, ignoring the new labels and options) unless it belongs to
     /// another driver (Conflict). An invalid name is InvalidParameter with
-    /// moby's message.
+    /// moby's message. With no driver asked for, an existing volume is
+    /// returned whatever its driver (moby, for a container's `-v name:/p`).
     pub fn create(&self, opts: CreateOptions) -> Result<VolumeInfo> {
-        let driver_name = opts
-            .driver
-            .filter(|d| !d.is_empty())
-            .unwrap_or_else(|| "local".to_owned());
+        // moby: with no driver asked for, an existing volume of any driver
+        // is the answer; a new one is `local`.
+        let asked_driver = opts.driver.filter(|d| !d.is_empty());
+        let driver_name = asked_driver.clone().unwrap_or_else(|| "local".to_owned());
         let mut labels = opts.labels;
         let name = match opts.name.filter(|n| !n.is_empty()) {
             Some(name) => name,
@@ -165,14 +166,16 @@ impl VolumeStore {
         };
         if let Some(rec) = st.volumes.get(&name).cloned() {
             match self.info(&st, &name, &rec) {
-                Ok(_) if rec.driver != driver_name => {
+                Ok(_) if asked_driver.is_some() && rec.driver != driver_name => {
                     return Err(VolumeError::Conflict(format!(
                         "create {name}: driver '{}' already has volume '{name}': volume name must be unique",
                         rec.driver
                     )));
                 }
                 Ok(info) => return Ok(info),
-                Err(VolumeError::NotFound(_)) if st.refs.get(&name).is_some_and(|r| !r.is_empty()) => {
+                Err(VolumeError::NotFound(_))
+                    if st.refs.get(&name).is_some_and(|r| !r.is_empty()) =>
+                {
                     return Err(VolumeError::Conflict(format!(
                         "create {name}: found references to volume '{name}' in driver '{}' but the volume was not found in the driver -- you may need to remove containers referencing this volume or force remove the volume to re-create it",
                         rec.driver
@@ -185,7 +188,12 @@ impl VolumeStore {
         // A volume the driver has but we have no record of (made behind our
         // back since open) is taken over rather than created again.
         let (options, made) = match driver.path(&name) {
-            Ok(_) => (driver.options(&name).map_err(|e| wrap("create", &name, e))?, false),
+            Ok(_) => (
+                driver
+                    .options(&name)
+                    .map_err(|e| wrap("create", &name, e))?,
+                false,
+            ),
             Err(VolumeError::NotFound(_)) => {
                 driver
                     .create(&name, &opts.options)
@@ -275,7 +283,11 @@ impl VolumeStore {
             )));
         }
         let Some(rec) = st.volumes.get(name).cloned() else {
-            return if force { Ok(()) } else { Err(no_such_volume(name)) };
+            return if force {
+                Ok(())
+            } else {
+                Err(no_such_volume(name))
+            };
         };
         if let Some(driver) = st.drivers.get(&rec.driver).cloned() {
             match driver.remove(name) {
@@ -327,13 +339,17 @@ impl VolumeStore {
         // Not under the store lock: a network mount may take long and
         // must not stall every other volume call.
         let driver = self.driver_of(name)?;
-        driver.mount(name, ref_id).map_err(|e| not_found_as_get(name, e))
+        driver
+            .mount(name, ref_id)
+            .map_err(|e| not_found_as_get(name, e))
     }
 
     /// Undoes [`VolumeStore::mount`] when the container stops.
     pub fn unmount(&self, name: &str, ref_id: &str) -> Result<()> {
         let driver = self.driver_of(name)?;
-        driver.unmount(name, ref_id).map_err(|e| not_found_as_get(name, e))
+        driver
+            .unmount(name, ref_id)
+            .map_err(|e| not_found_as_get(name, e))
     }
 
     /// Bytes used by the volume's data (for `system df -v`), counting each
@@ -503,5 +519,102 @@ fn not_found_as_get(name: &str, e: VolumeError) -> VolumeError {
     match e {
         VolumeError::NotFound(_) => no_such_volume(name),
         e => e,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A second driver that keeps its volumes in memory, so the store's
+    /// handling of two drivers can be tested.
+    struct FakeDriver(Mutex<BTreeSet<String>>);
+
+    impl VolumeDriver for FakeDriver {
+        fn name(&self) -> &str {
+            "fake"
+        }
+        fn create(&self, name: &str, _: &BTreeMap<String, String>) -> Result<PathBuf> {
+            self.0.lock().unwrap().insert(name.to_owned());
+            self.path(name)
+        }
+        fn remove(&self, name: &str) -> Result<()> {
+            match self.0.lock().unwrap().remove(name) {
+                true => Ok(()),
+                false => Err(VolumeError::NotFound(name.to_owned())),
+            }
+        }
+        fn list(&self) -> Result<Vec<String>> {
+            Ok(self.0.lock().unwrap().iter().cloned().collect())
+        }
+        fn path(&self, name: &str) -> Result<PathBuf> {
+            match self.0.lock().unwrap().contains(name) {
+                true => Ok(PathBuf::from("/fake").join(name)),
+                false => Err(VolumeError::NotFound(name.to_owned())),
+            }
+        }
+        fn options(&self, _: &str) -> Result<BTreeMap<String, String>> {
+            Ok(BTreeMap::new())
+        }
+        fn mount(&self, name: &str, _: &str) -> Result<PathBuf> {
+            self.path(name)
+        }
+        fn unmount(&self, _: &str, _: &str) -> Result<()> {
+            Ok(())
+        }
+    }
+
+    fn create(store: &VolumeStore, name: &str, driver: &str) -> Result<VolumeInfo> {
+        store.create(CreateOptions {
+            name: Some(name.into()),
+            driver: Some(driver.into()),
+            ..Default::default()
+        })
+    }
+
+    #[test]
+    fn a_name_taken_by_another_driver_is_a_conflict() {
+        let root = tempfile::tempdir().unwrap();
+        let store = VolumeStore::open(root.path()).unwrap();
+        store.register_driver(Arc::new(FakeDriver(Mutex::new(BTreeSet::new()))));
+
+        create(&store, "both", "local").unwrap();
+        let err = create(&store, "both", "fake").unwrap_err();
+        assert!(matches!(err, VolumeError::Conflict(_)), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            "create both: driver 'local' already has volume 'both': volume name must be unique"
+        );
+
+        let fake = create(&store, "other", "fake").unwrap();
+        assert_eq!(fake.driver, "fake");
+        assert_eq!(fake.mountpoint, PathBuf::from("/fake/other"));
+        let err = create(&store, "other", "local").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "create other: driver 'fake' already has volume 'other': volume name must be unique"
+        );
+        // No driver given (a container's `-v other:/x`): the existing
+        // volume, whatever its driver.
+        let found = store.create(CreateOptions {
+            name: Some("other".into()),
+            ..Default::default()
+        });
+        assert_eq!(found.unwrap(), fake);
+        let names: Vec<_> = store
+            .list()
+            .unwrap()
+            .into_iter()
+            .map(|v| (v.name, v.driver))
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                ("both".into(), "local".into()),
+                ("other".into(), "fake".into())
+            ]
+        );
+        store.remove("other", false).unwrap();
+        assert!(store.get("other").is_err());
     }
 }

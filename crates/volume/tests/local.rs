@@ -18,7 +18,10 @@ fn create_list_remove_plain_volume() {
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
     assert_eq!(mode(&real_root.join("data1")), 0o701);
     assert_eq!(mode(&path), 0o755);
-    assert!(!real_root.join("data1/opts.json").exists(), "opts.json only when options are given");
+    assert!(
+        !real_root.join("data1/opts.json").exists(),
+        "opts.json only when options are given"
+    );
 
     // Things that are not volumes are not listed.
     std::fs::create_dir_all(root.path().join("_meta")).unwrap();
@@ -32,14 +35,20 @@ fn create_list_remove_plain_volume() {
     assert!(!is_mounted(&path));
     d.unmount("data1", "c1").unwrap();
 
-    assert!(matches!(d.create("data1", &opts(&[])), Err(VolumeError::Conflict(_))));
+    assert!(matches!(
+        d.create("data1", &opts(&[])),
+        Err(VolumeError::Conflict(_))
+    ));
     std::fs::write(path.join("file"), b"hello").unwrap();
     d.remove("data1").unwrap();
     assert!(!real_root.join("data1").exists());
     assert_eq!(d.list().unwrap(), vec!["data2"]);
     assert!(matches!(d.remove("data1"), Err(VolumeError::NotFound(_))));
     assert!(matches!(d.path("data1"), Err(VolumeError::NotFound(_))));
-    assert!(matches!(d.mount("data1", "c1"), Err(VolumeError::NotFound(_))));
+    assert!(matches!(
+        d.mount("data1", "c1"),
+        Err(VolumeError::NotFound(_))
+    ));
 }
 
 #[test]
@@ -53,18 +62,28 @@ fn options_are_validated_and_persisted() {
     assert_eq!(err.to_string(), "missing required option: \"device\"");
     let err = d.create("bad", &opts(&[("o", "size=1m")])).unwrap_err();
     assert_eq!(err.to_string(), "missing required option: \"device\"");
-    assert!(!root.path().join("bad").exists(), "a refused create leaves nothing");
-    assert!(matches!(d.create("-bad", &opts(&[])), Err(VolumeError::InvalidParameter(_))));
+    assert!(
+        !root.path().join("bad").exists(),
+        "a refused create leaves nothing"
+    );
+    assert!(matches!(
+        d.create("-bad", &opts(&[])),
+        Err(VolumeError::InvalidParameter(_))
+    ));
 
     let o = opts(&[("type", "tmpfs"), ("device", "tmpfs"), ("o", "size=1m")]);
     d.create("withopts", &o).unwrap();
     let saved: std::collections::BTreeMap<String, String> =
-        serde_json::from_slice(&std::fs::read(root.path().join("withopts/opts.json")).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(root.path().join("withopts/opts.json")).unwrap())
+            .unwrap();
     assert_eq!(saved, o);
     drop(d);
     let d = LocalDriver::open(root.path()).unwrap();
     assert_eq!(d.options("withopts").unwrap(), o);
-    assert!(!is_mounted(&d.path("withopts").unwrap()), "create does not mount");
+    assert!(
+        !is_mounted(&d.path("withopts").unwrap()),
+        "create does not mount"
+    );
     d.remove("withopts").unwrap();
 }
 
@@ -72,7 +91,11 @@ fn options_are_validated_and_persisted() {
 fn tmpfs_volume_is_mounted_on_first_ref_and_unmounted_on_last() {
     let root = tempfile::tempdir().unwrap();
     let d = LocalDriver::open(root.path()).unwrap();
-    let o = opts(&[("type", "tmpfs"), ("device", "tmpfs"), ("o", "size=2m,mode=0750")]);
+    let o = opts(&[
+        ("type", "tmpfs"),
+        ("device", "tmpfs"),
+        ("o", "size=2m,mode=0750"),
+    ]);
     let data = d.create("tmp", &o).unwrap();
     let mut guard = MountGuard::default();
     guard.watch(&data);
@@ -81,7 +104,10 @@ fn tmpfs_volume_is_mounted_on_first_ref_and_unmounted_on_last() {
     let (fstype, sopts) = mount_at(&data).expect("mounted after the first mount");
     assert_eq!(fstype, "tmpfs");
     assert!(sopts.contains("size=2048k"), "{sopts}");
-    assert_eq!(std::fs::metadata(&data).unwrap().permissions().mode() & 0o7777, 0o750);
+    assert_eq!(
+        std::fs::metadata(&data).unwrap().permissions().mode() & 0o7777,
+        0o750
+    );
     std::fs::write(data.join("f"), b"in tmpfs").unwrap();
 
     d.mount("tmp", "c2").unwrap();
@@ -124,7 +150,10 @@ fn bind_volume_shows_the_host_directory_and_removal_spares_it() {
     let d = LocalDriver::open(root.path()).unwrap();
     let dev = host.path().to_str().unwrap();
     let data = d
-        .create("bound", &opts(&[("type", "none"), ("device", dev), ("o", "bind")]))
+        .create(
+            "bound",
+            &opts(&[("type", "none"), ("device", dev), ("o", "bind")]),
+        )
         .unwrap();
     let mut guard = MountGuard::default();
     guard.watch(&data);
@@ -146,7 +175,10 @@ fn bind_volume_shows_the_host_directory_and_removal_spares_it() {
 
     // `o=bind,ro` is honoured (it needs a remount after the bind).
     let data = d
-        .create("boundro", &opts(&[("type", "none"), ("device", dev), ("o", "bind,ro")]))
+        .create(
+            "boundro",
+            &opts(&[("type", "none"), ("device", dev), ("o", "bind,ro")]),
+        )
         .unwrap();
     guard.watch(&data);
     d.mount("boundro", "c1").unwrap();
@@ -165,7 +197,11 @@ fn a_failed_mount_is_reported_and_not_counted() {
         .create("broken", &opts(&[("type", "nosuchfs"), ("device", "none")]))
         .unwrap();
     let err = d.mount("broken", "c1").unwrap_err();
-    assert!(err.to_string().starts_with("failed to mount local volume: "), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("failed to mount local volume: "),
+        "{err}"
+    );
     assert!(!is_mounted(&data));
     d.unmount("broken", "c1").unwrap();
     d.remove("broken").unwrap();
@@ -193,8 +229,14 @@ fn removal_handles_hostile_trees_without_following_symlinks() {
 
     d.remove("hostile").unwrap();
     assert!(!root.path().join("hostile").exists());
-    assert_eq!(std::fs::read(outside.path().join("precious")).unwrap(), b"keep");
-    assert_eq!(std::fs::metadata(outside.path()).unwrap().mode(), outside_mode);
+    assert_eq!(
+        std::fs::read(outside.path().join("precious")).unwrap(),
+        b"keep"
+    );
+    assert_eq!(
+        std::fs::metadata(outside.path()).unwrap().mode(),
+        outside_mode
+    );
 }
 
 #[test]
@@ -218,8 +260,14 @@ fn removal_refuses_to_empty_a_foreign_mount_inside_the_volume() {
     guard.watch(&sub);
 
     let err = d.remove("withmount").unwrap_err();
-    assert!(err.to_string().ends_with("/_data/sub: it is a mount point"), "{err}");
-    assert_eq!(std::fs::read(host.path().join("precious")).unwrap(), b"keep");
+    assert!(
+        err.to_string().ends_with("/_data/sub: it is a mount point"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(host.path().join("precious")).unwrap(),
+        b"keep"
+    );
     // Refused before anything moved: the volume is intact and listed.
     assert!(is_mounted(&sub));
     assert_eq!(d.list().unwrap(), vec!["withmount"]);
