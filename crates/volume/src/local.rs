@@ -193,11 +193,18 @@ impl LocalDriver {
         let o = mountopts::parse(vol.opts.get("o").map(String::as_str).unwrap_or(""));
         let data = (!o.data.is_empty()).then_some(o.data.as_str());
         let fstype = (!fstype.is_empty() && !o.is_bind()).then_some(fstype);
+        // moby's wording: `mount <dev>:<target>, flags: 0x.., data: ..: <errno>`.
+        let mut what = format!("mount {device}:{}", target.display());
+        if !o.flags.is_empty() {
+            what.push_str(&format!(", flags: {:#x}", o.flags.bits()));
+        }
+        if let Some(data) = data {
+            what.push_str(&format!(", data: {}", hide_password(data)));
+        }
         let failed = |e: Errno| {
             VolumeError::System(format!(
-                "failed to mount local volume: mount {device}:{} {}",
-                target.display(),
-                hide_password(&e.desc().to_lowercase(), vol.opts.get("o"))
+                "failed to mount local volume: {what}: {}",
+                e.desc().to_lowercase()
             ))
         };
         mount(Some(device), &target, fstype, o.flags, data).map_err(failed)?;
@@ -225,13 +232,15 @@ impl LocalDriver {
     }
 }
 
-/// moby masks a CIFS password in mount errors; an errno text never holds
-/// it, but keep the habit in case the message ever includes `o`.
-fn hide_password(msg: &str, o: Option<&String>) -> String {
-    let Some(pw) = o.and_then(|o| o.split(',').find_map(|kv| kv.strip_prefix("password="))) else {
-        return msg.to_owned();
-    };
-    msg.replace(pw, "********")
+/// `o` with a CIFS `password=` value masked, as moby shows it in errors.
+fn hide_password(data: &str) -> String {
+    data.split(',')
+        .map(|kv| match kv.strip_prefix("password=") {
+            Some(_) => "password=********",
+            None => kv,
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// moby's checks of local driver options: known keys only, and `type`,

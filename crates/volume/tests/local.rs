@@ -193,14 +193,20 @@ fn bind_volume_shows_the_host_directory_and_removal_spares_it() {
 fn a_failed_mount_is_reported_and_not_counted() {
     let root = tempfile::tempdir().unwrap();
     let d = LocalDriver::open(root.path()).unwrap();
-    let data = d
-        .create("broken", &opts(&[("type", "nosuchfs"), ("device", "none")]))
-        .unwrap();
-    let err = d.mount("broken", "c1").unwrap_err();
-    assert!(
-        err.to_string()
-            .starts_with("failed to mount local volume: "),
-        "{err}"
+    let o = opts(&[
+        ("type", "nosuchfs"),
+        ("device", "none"),
+        ("o", "nosuid,user=u,password=secret"),
+    ]);
+    let data = d.create("broken", &o).unwrap();
+    let err = d.mount("broken", "c1").unwrap_err().to_string();
+    assert_eq!(
+        err,
+        format!(
+            "failed to mount local volume: mount none:{}, flags: 0x2, \
+             data: user=u,password=********: no such device",
+            data.display()
+        )
     );
     assert!(!is_mounted(&data));
     d.unmount("broken", "c1").unwrap();
