@@ -573,6 +573,13 @@ mod tests {
     }
 
     #[test]
+    fn the_store_can_be_shared_between_threads() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<VolumeStore>();
+        shareable::<LocalDriver>();
+    }
+
+    #[test]
     fn a_name_taken_by_another_driver_is_a_conflict() {
         let root = tempfile::tempdir().unwrap();
         let store = VolumeStore::open(root.path()).unwrap();
