@@ -19,6 +19,7 @@ pub mod berthd;
 pub mod daemon_cleanup;
 pub mod daemon_world;
 pub mod registry;
+pub mod session;
 
 /// The directory holding the workspace's built binaries (target/<profile>).
 pub fn target_dir() -> PathBuf {

@@ -28,7 +28,7 @@ const START_TIMEOUT: Duration = Duration::from_secs(10);
 const STOP_GRACE: Duration = Duration::from_secs(2);
 
 /// The fixture images [`LocalRegistry::seed_fixtures`] pushes.
-pub const FIXTURE_IMAGES: [&str; 3] = ["busybox", "multilayer", "multiplatform"];
+pub const FIXTURE_IMAGES: [&str; 4] = ["busybox", "multilayer", "multiplatform", "volumes"];
 
 /// A docker-registry (distribution v2) on a free 127.0.0.1 port with its own
 /// temp storage, stopped (by PID, SIGTERM then SIGKILL) and cleaned up on drop.
@@ -240,7 +240,8 @@ impl LocalRegistry {
         Ok(digest)
     }
 
-    /// Pushes every fixture image (busybox, multilayer, multiplatform) as
+    /// Pushes every fixture image (busybox, multilayer, multiplatform,
+    /// volumes) as
     /// `<name>:latest`; returns (name, digest) pairs in that order.
     pub fn seed_fixtures(&self) -> Vec<(String, String)> {
         let fixtures = Fixtures::ensure_default().expect("build fixtures");

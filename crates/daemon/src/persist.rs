@@ -50,6 +50,9 @@ pub struct ContainerRecord {
     /// The networks asked for and, while running, the endpoints on them.
     #[serde(rename = "NetworkSettings", default)]
     pub network_settings: berth_api::types::container::NetworkSettings,
+    /// The container's binds and volumes, keyed by destination.
+    #[serde(rename = "MountPoints", default)]
+    pub mount_points: crate::daemon::mounts::MountPoints,
 }
 
 /// `<data root>/containers/<id>`, refusing an `id` that is not a full

@@ -31,6 +31,7 @@ use crate::types::network::{
     NetworkPruneReport, NetworkResource,
 };
 use crate::types::system::{SystemInfo, SystemVersion};
+use crate::types::volume::{Volume, VolumeCreateRequest, VolumeListResponse, VolumePruneReport};
 
 /// A boxed, sendable stream.
 pub type BoxStream<T> = Pin<Box<dyn Stream<Item = T> + Send>>;
@@ -303,4 +304,28 @@ pub trait NetworkBackend: Send + Sync {
         id: &str,
         req: NetworkDisconnectRequest,
     ) -> Result<(), ApiError>;
+}
+
+/// The volume endpoints (moby `router/volume` `Backend`).
+#[async_trait]
+pub trait VolumeBackend: Send + Sync {
+    /// `GET /volumes?filters=`: the volumes `filters` selects (`name`,
+    /// `driver`, `label`, `dangling`).
+    async fn volume_list(&self, filters: Filters) -> Result<VolumeListResponse, ApiError>;
+
+    /// `POST /volumes/create`: creates the volume, or returns the existing
+    /// one of that name.
+    async fn volume_create(&self, req: VolumeCreateRequest) -> Result<Volume, ApiError>;
+
+    /// `GET /volumes/{name}`: one volume; NotFound when there is none.
+    async fn volume_inspect(&self, name: &str) -> Result<Volume, ApiError>;
+
+    /// `DELETE /volumes/{name}?force=`: Conflict while a container uses
+    /// it; with `force`, a missing volume is not an error.
+    async fn volume_remove(&self, name: &str, force: bool) -> Result<(), ApiError>;
+
+    /// `POST /volumes/prune?filters=`: removes unused volumes, only the
+    /// anonymous ones unless the filter `all=true` is given (the router
+    /// adds it for clients older than API 1.42, as moby does).
+    async fn volume_prune(&self, filters: Filters) -> Result<VolumePruneReport, ApiError>;
 }

@@ -46,7 +46,7 @@ use serde::Serialize;
 pub use backend::{
     ArchivePutOptions, BoxStream, ByteStream, ContainerBackend, EventsOptions, ExecBackend,
     HijackedReader, HijackedStreams, HijackedWriter, LogsStream, NetworkBackend, PendingWait,
-    SystemBackend,
+    SystemBackend, VolumeBackend,
 };
 pub use error::ApiError;
 pub use hijack::{MULTIPLEXED_STREAM, RAW_STREAM};
@@ -54,7 +54,6 @@ pub use image::{ImageBackend, JsonMessageStream};
 pub use network::NETWORKS_NOT_IMPLEMENTED;
 pub use request::MAX_JSON_BODY;
 pub use version::{compare_versions, RequestedVersion};
-pub use volume::VOLUMES_NOT_IMPLEMENTED;
 
 /// The backends the router calls. Cheap to clone.
 #[derive(Clone)]
@@ -69,6 +68,8 @@ pub struct Backends {
     pub image: Arc<dyn ImageBackend>,
     /// The network endpoints.
     pub network: Arc<dyn NetworkBackend>,
+    /// The volume endpoints.
+    pub volume: Arc<dyn VolumeBackend>,
 }
 
 impl Backends {
@@ -76,13 +77,20 @@ impl Backends {
     /// daemon's adapter, or a test fake).
     pub fn from_one<B>(backend: Arc<B>) -> Self
     where
-        B: ContainerBackend + ExecBackend + SystemBackend + ImageBackend + NetworkBackend + 'static,
+        B: ContainerBackend
+            + ExecBackend
+            + SystemBackend
+            + ImageBackend
+            + NetworkBackend
+            + VolumeBackend
+            + 'static,
     {
         Backends {
             container: backend.clone(),
             exec: backend.clone(),
             image: backend.clone(),
             network: backend.clone(),
+            volume: backend.clone(),
             system: backend,
         }
     }

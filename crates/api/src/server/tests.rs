@@ -27,6 +27,7 @@ mod abuse;
 mod ctl;
 mod images;
 mod networks;
+mod volumes;
 
 /// Records every call as a line; containers named after an error kind
 /// fail with it (`missing` NotFound, `running` NotModified for start and

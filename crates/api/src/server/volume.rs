@@ -1,25 +1,24 @@
-//! The volume routes (moby `router/volume`). Berth has no volume store
-//! yet, so every route answers 501 with a clear message instead of
-//! pretending to succeed. Each route has its own handler so the volume
-//! issue can fill them in one by one (decode, call a `VolumeBackend`,
-//! encode) without touching the route table.
+//! The volume routes (moby `router/volume`): decode the path, query and
+//! body, call the [`VolumeBackend`](super::VolumeBackend), encode the
+//! answer with moby's status codes (create 201, delete 204, the rest 200).
 
-use axum::extract::Path;
+use std::cmp::Ordering;
+
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
+use axum::{Extension, Router};
 use berth_errdefs::ErrorKind;
 
 use super::error::HttpError;
-use super::{ApiError, Backends};
+use super::request::{read_json_default, Query};
+use super::version::{compare_versions, RequestedVersion};
+use super::{json_response, ApiError, Backends};
+use crate::types::volume::VolumeCreateRequest;
 
-/// What every volume route answers for now.
-pub const VOLUMES_NOT_IMPLEMENTED: &str = "volumes are not implemented yet in Berth";
-
-type Reply = Result<axum::response::Response, HttpError>;
-
-fn not_implemented() -> Reply {
-    Err(ApiError::new(ErrorKind::NotImplemented, VOLUMES_NOT_IMPLEMENTED).into())
-}
+type Reply = Result<Response, HttpError>;
 
 /// The routes, without the version prefix.
 pub(crate) fn routes() -> Router<Backends> {
@@ -33,32 +32,62 @@ pub(crate) fn routes() -> Router<Backends> {
         )
 }
 
-/// `GET /volumes?filters=`.
-async fn list() -> Reply {
-    not_implemented()
+/// `GET /volumes?filters=`: 200 `{"Volumes", "Warnings"}`.
+async fn list(State(b): State<Backends>, RawQuery(q): RawQuery) -> Reply {
+    let q = Query::parse(q.as_deref())?;
+    let list = b.volume.volume_list(q.filters()?).await?;
+    Ok(json_response(StatusCode::OK, &list))
 }
 
-/// `POST /volumes/create`.
-async fn create() -> Reply {
-    not_implemented()
+/// `POST /volumes/create`: 201 and the volume.
+async fn create(State(b): State<Backends>, headers: HeaderMap, body: Body) -> Reply {
+    let req: VolumeCreateRequest = read_json_default(&headers, body).await?;
+    let volume = b.volume.volume_create(req).await?;
+    Ok(json_response(StatusCode::CREATED, &volume))
 }
 
-/// `POST /volumes/prune?filters=`.
-async fn prune() -> Reply {
-    not_implemented()
+/// `POST /volumes/prune?filters=`: 200 `{"VolumesDeleted",
+/// "SpaceReclaimed"}`. Clients before API 1.42 expect every unused volume
+/// pruned, not only the anonymous ones.
+async fn prune(
+    State(b): State<Backends>,
+    version: Option<Extension<RequestedVersion>>,
+    RawQuery(q): RawQuery,
+) -> Reply {
+    let q = Query::parse(q.as_deref())?;
+    let mut filters = q.filters()?;
+    let legacy = version
+        .is_some_and(|Extension(v)| compare_versions(v.effective(), "1.42") == Ordering::Less);
+    if legacy {
+        filters.add("all", "true");
+    }
+    let report = b.volume.volume_prune(filters).await?;
+    Ok(json_response(StatusCode::OK, &report))
 }
 
-/// `GET /volumes/{name}`.
-async fn inspect(Path(_name): Path<String>) -> Reply {
-    not_implemented()
+/// `GET /volumes/{name}`: 200 and the volume.
+async fn inspect(State(b): State<Backends>, Path(name): Path<String>) -> Reply {
+    let volume = b.volume.volume_inspect(&name).await?;
+    Ok(json_response(StatusCode::OK, &volume))
 }
 
-/// `DELETE /volumes/{name}?force=`.
-async fn remove(Path(_name): Path<String>) -> Reply {
-    not_implemented()
+/// `DELETE /volumes/{name}?force=`: 204.
+async fn remove(
+    State(b): State<Backends>,
+    Path(name): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Reply {
+    let q = Query::parse(q.as_deref())?;
+    b.volume.volume_remove(&name, q.bool("force")).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-/// `PUT /volumes/{name}?version=` (cluster volumes only, in Docker too).
+/// `PUT /volumes/{name}?version=`: cluster volumes exist only in swarm
+/// mode, which Berth does not have.
 async fn cluster_update(Path(_name): Path<String>) -> Reply {
-    not_implemented()
+    Err(ApiError::new(
+        ErrorKind::Unavailable,
+        "This node is not a swarm manager. Cluster volumes are not supported by Berth.",
+    )
+    .into())
 }

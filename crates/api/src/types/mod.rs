@@ -11,11 +11,22 @@ pub mod filters;
 pub mod image;
 pub mod network;
 pub mod system;
+pub mod volume;
 
 pub use common::{ErrorResponse, IdResponse};
 pub use decode::{decode, DecodeError};
 
 use serde::{Deserialize, Deserializer};
+
+/// Serializes an empty list as `null`, as Go encodes a nil slice. Use
+/// with `#[serde(serialize_with = "empty_as_null")]`.
+pub fn empty_as_null<S: serde::Serializer>(v: &[String], s: S) -> Result<S::Ok, S::Error> {
+    if v.is_empty() {
+        s.serialize_none()
+    } else {
+        s.collect_seq(v)
+    }
+}
 
 /// Deserializes `null` as `T::default()`, as Go does for non-pointer
 /// fields. Use with `#[serde(deserialize_with = "null_default")]` (plus

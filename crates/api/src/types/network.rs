@@ -9,10 +9,10 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 use crate::types::container::EndpointSettings;
-use crate::types::null_default;
+use crate::types::{empty_as_null, null_default};
 
 /// The body of `POST /networks/create` (moby `network.CreateRequest`, its
 /// embedded `CreateOptions` first, as Go encodes it).
@@ -276,15 +276,6 @@ pub struct NetworkPruneReport {
         serialize_with = "empty_as_null"
     )]
     pub networks_deleted: Vec<String>,
-}
-
-/// Serializes an empty list as `null`, as Go encodes a nil slice.
-fn empty_as_null<S: Serializer>(v: &[String], s: S) -> Result<S::Ok, S::Error> {
-    if v.is_empty() {
-        s.serialize_none()
-    } else {
-        s.collect_seq(v)
-    }
 }
 
 #[cfg(test)]

@@ -41,10 +41,10 @@ async fn fetch(
     name: &str,
     detail: Detail,
 ) -> Result<Bytes, ClientError> {
-    let value = match kind {
-        Kind::Container => return client.container_inspect_raw(name, detail.size).await,
-        Kind::Image => return client.image_inspect_raw(name).await,
-        Kind::Volume => client.volume_inspect(name).await?,
+    match kind {
+        Kind::Container => client.container_inspect_raw(name, detail.size).await,
+        Kind::Image => client.image_inspect_raw(name).await,
+        Kind::Volume => Ok(client.volume_inspect_with_raw(name).await?.1),
         Kind::Network => {
             // Decoded to check the answer is a network; printed as the
             // daemon sent it, as docker/cli's `NetworkInspectWithRaw`.
@@ -52,10 +52,9 @@ async fn fetch(
                 verbose: detail.verbose,
                 scope: String::new(),
             };
-            return Ok(client.network_inspect_with_raw(name, &options).await?.1);
+            Ok(client.network_inspect_with_raw(name, &options).await?.1)
         }
-    };
-    Ok(Bytes::from(serde_json::to_vec(&value).unwrap_or_default()))
+    }
 }
 
 /// Looks every name up among `kinds` (the first kind that has it wins)

@@ -60,14 +60,10 @@ pub fn confirmation_message(args: &SystemPruneArgs) -> String {
     s
 }
 
-/// `POST /volumes/prune?filters=` (the daemon answers 501 until volumes
-/// exist; the error stops the prune, as any prune error does in Docker).
+/// `POST /volumes/prune?filters=`: the bytes freed (an error stops the
+/// prune, as any prune error does in Docker).
 async fn volumes_prune(client: &Client, filters: &Filters) -> Result<u64, CliError> {
-    let report = client.volumes_prune(filters).await?;
-    Ok(report
-        .get("SpaceReclaimed")
-        .and_then(serde_json::Value::as_u64)
-        .unwrap_or(0))
+    Ok(client.volumes_prune(filters).await?.space_reclaimed)
 }
 
 /// `system prune`.

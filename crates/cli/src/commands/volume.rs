@@ -1,11 +1,9 @@
 //! `volume ls|create|rm|inspect|prune` (docker/cli `cli/command/volume`):
-//! Docker's flags, calling the Engine API. Berth's daemon has no volumes
-//! yet and answers every call with 501, which these commands print as
-//! `Error response from daemon: volumes are not implemented yet in Berth`
-//! (status 1); the success paths print what Docker prints.
+//! Docker's flags, calling the Engine API, printing what Docker prints.
 
 use std::collections::BTreeMap;
 
+use berth_api::types::volume::{Volume, VolumeCreateRequest};
 use berth_client::Client;
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
@@ -126,40 +124,45 @@ async fn create(client: &Client, args: &VolumeCreateArgs, io: &mut Stdio) -> Cmd
             (None, None) => String::new(),
         };
     let labels: BTreeMap<String, String> = args.label.iter().map(|l| parse::label(l)).collect();
-    let body = json!({
-        "Name": name,
-        "Driver": args.driver,
-        "DriverOpts": parse::key_values("--opt", &args.opt)?,
-        "Labels": labels,
-    });
-    let v = client.volume_create(&body).await?;
-    io.out(&format!("{}\n", v["Name"].as_str().unwrap_or_default()))
-        .await;
+    let req = VolumeCreateRequest {
+        name,
+        driver: args.driver.clone(),
+        driver_opts: parse::key_values("--opt", &args.opt)?,
+        labels,
+    };
+    let v = client.volume_create(&req).await?;
+    io.out(&format!("{}\n", v.name)).await;
     Ok(0)
 }
 
 async fn ls(client: &Client, args: &VolumeLsArgs, io: &mut Stdio) -> CmdResult {
     let filters = parse_filters(&args.filter)?;
     let answer = client.volume_list(&filters).await?;
-    let rows: Vec<Value> = answer["Volumes"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|v| {
-            json!({"Driver": v["Driver"], "Name": v["Name"], "Scope": v["Scope"],
-                "Mountpoint": v["Mountpoint"]})
-        })
-        .collect();
+    let rows: Vec<Value> = answer.volumes.iter().map(ls_row).collect();
     let format = match (args.format.as_deref(), args.quiet) {
         (Some(f), _) if !f.is_empty() => f.to_string(),
         (_, true) => "{{.Name}}".into(),
         _ => "table {{.Driver}}\t{{.Name}}".into(),
     };
     let header = json!({"Driver": "DRIVER", "Name": "VOLUME NAME", "Scope": "SCOPE",
-        "Mountpoint": "MOUNTPOINT"});
+        "Mountpoint": "MOUNTPOINT", "Labels": "LABELS", "Links": "LINKS", "Size": "SIZE"});
     io.out(&render_with_header(&format, &header, &rows)?).await;
     Ok(0)
+}
+
+/// One `volume ls` row: docker/cli's volume formatter fields, with
+/// `Labels` as `k=v,...` and `Links`/`Size` as `N/A` (no usage data in a
+/// list answer).
+fn ls_row(v: &Volume) -> Value {
+    let labels = v
+        .labels
+        .iter()
+        .flatten()
+        .map(|(k, val)| format!("{k}={val}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    json!({"Driver": v.driver, "Name": v.name, "Scope": v.scope,
+        "Mountpoint": v.mountpoint, "Labels": labels, "Links": "N/A", "Size": "N/A"})
 }
 
 async fn prune(client: &Client, args: &VolumePruneArgs, io: &mut Stdio) -> CmdResult {
@@ -181,20 +184,17 @@ async fn prune(client: &Client, args: &VolumePruneArgs, io: &mut Stdio) -> CmdRe
     }
     let report = client.volumes_prune(&filters).await?;
     let mut out = String::new();
-    if let Some(deleted) = report["VolumesDeleted"]
-        .as_array()
-        .filter(|d| !d.is_empty())
-    {
+    if !report.volumes_deleted.is_empty() {
         out.push_str("Deleted Volumes:\n");
-        for v in deleted {
-            out.push_str(v.as_str().unwrap_or_default());
+        for v in &report.volumes_deleted {
+            out.push_str(v);
             out.push('\n');
         }
         out.push('\n');
     }
     out.push_str(&format!(
         "Total reclaimed space: {}\n",
-        human_size(report["SpaceReclaimed"].as_f64().unwrap_or(0.0))
+        human_size(report.space_reclaimed as f64)
     ));
     io.out(&out).await;
     Ok(0)

@@ -107,7 +107,7 @@ impl ContainerBackend for ApiBackend {
             ));
         }
         self.daemon
-            .remove(name, options.force)
+            .remove_with_volumes(name, options.force, options.remove_volumes)
             .await
             .map_err(api_error)
     }

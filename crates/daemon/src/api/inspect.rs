@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use berth_api::types::container::{
-    ContainerInspectResponse, ContainerState, ContainerSummary, GraphDriverData, NetworkSettings,
-    NetworkSettingsSummary, Port, SummaryHostConfig,
+    ContainerInspectResponse, ContainerState, ContainerSummary, GraphDriverData, MountPoint,
+    NetworkSettings, NetworkSettingsSummary, Port, SummaryHostConfig,
 };
 
 use crate::daemon::Daemon;
@@ -103,8 +103,28 @@ pub(crate) fn inspect(daemon: &Daemon, name: &str, size: bool) -> Result<Contain
         size_root_fs,
         config: Some(r.config.clone()),
         network_settings: Some(inspect_network_settings(&r)),
+        mounts: mounts(&r, &container.host_config()),
         ..ContainerInspectResponse::default()
     })
+}
+
+/// `Mounts`: the binds and volumes, then `--mount type=tmpfs` ones (moby
+/// lists those too, without a source; `--tmpfs` ones it does not).
+fn mounts(r: &ContainerRecord, h: &crate::config::HostConfig) -> Vec<MountPoint> {
+    let mut out: Vec<MountPoint> = r.mount_points.values().map(|m| m.to_api()).collect();
+    out.extend(
+        h.mounts
+            .iter()
+            .flatten()
+            .filter(|m| m.kind == "tmpfs")
+            .map(|m| MountPoint {
+                kind: "tmpfs".into(),
+                destination: m.target.clone(),
+                rw: !m.read_only,
+                ..MountPoint::default()
+            }),
+    );
+    out
 }
 
 /// `(SizeRw, SizeRootFs)`: the writable layer, and it plus the image.
@@ -196,6 +216,7 @@ pub(crate) fn summary(daemon: &Daemon, r: &ContainerRecord, now: SystemTime) -> 
             ..SummaryHostConfig::default()
         },
         ports: summary_ports(r),
+        mounts: r.mount_points.values().map(|m| m.to_api()).collect(),
         network_settings: Some(NetworkSettingsSummary {
             networks: Some(r.network_settings.networks.clone().unwrap_or_default()),
         }),

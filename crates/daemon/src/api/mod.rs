@@ -10,6 +10,7 @@ mod inspect;
 mod network;
 mod streams;
 mod system;
+mod volume;
 
 use std::sync::Arc;
 

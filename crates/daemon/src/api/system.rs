@@ -5,7 +5,7 @@ use std::time::SystemTime;
 
 use async_trait::async_trait;
 use berth_api::server::{ApiError, BoxStream, EventsOptions, SystemBackend};
-use berth_api::types::df::{DiskUsage, DiskUsageOptions};
+use berth_api::types::df::{DiskUsage, DiskUsageOptions, VolumeUsage, VolumeUsageData};
 use berth_api::types::events::Message;
 use berth_api::types::system::{
     ComponentVersion, PlatformInfo, SystemInfo, SystemVersion, API_VERSION, MIN_API_VERSION,
@@ -194,10 +194,26 @@ impl SystemBackend for ApiBackend {
             rows.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.id.cmp(&b.id)));
             du.containers = Some(rows);
         }
-        // No volume store and no builder yet: nothing of theirs is on disk.
         if options.volumes {
-            du.volumes = Some(Vec::new());
+            let usage = d.volumes_usage().await.map_err(api_error)?;
+            du.volumes = Some(
+                usage
+                    .into_iter()
+                    .map(|u| VolumeUsage {
+                        name: u.volume.name,
+                        driver: u.volume.driver,
+                        mountpoint: u.volume.mountpoint.to_string_lossy().into_owned(),
+                        labels: Some(u.volume.labels).filter(|l| !l.is_empty()),
+                        scope: "local".into(),
+                        usage_data: Some(VolumeUsageData {
+                            size: u.size as i64,
+                            ref_count: u.ref_count as i64,
+                        }),
+                    })
+                    .collect(),
+            );
         }
+        // No builder yet: no build cache on disk.
         if options.build_cache {
             du.build_cache = Some(Vec::new());
         }

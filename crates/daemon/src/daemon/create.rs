@@ -1,6 +1,7 @@
 //! `ContainerCreate` (moby's `containerCreate`): resolve the image, verify
-//! the settings, reserve the name, prepare the read-write snapshot and write
-//! the config to disk. Anything that fails undoes what was done.
+//! the settings, reserve the name, register the mount points (creating the
+//! volumes they name), prepare the read-write snapshot and write the config
+//! to disk. Anything that fails undoes what was done.
 
 use std::sync::Arc;
 
@@ -43,6 +44,15 @@ impl Daemon {
             Some(n) => self.names.reserve(n, &id)?,
             None => self.names.reserve_generated(&id)?,
         };
+        let from = |reference: &str| Ok(self.get(reference)?.record().mount_points);
+        let mount_points =
+            match super::mounts::register(&self.volumes, &id, &config, &host_config, &from) {
+                Ok(points) => points,
+                Err(e) => {
+                    self.names.release_id(&id);
+                    return Err(e);
+                }
+            };
         let record = ContainerRecord {
             id: id.clone(),
             name,
@@ -56,7 +66,9 @@ impl Daemon {
                 networks: Some(networks),
                 ..Default::default()
             },
+            mount_points,
         };
+        let points = record.mount_points.clone();
         match self.create_on_disk(record, host_config, &image.id) {
             Ok(container) => {
                 self.container_event(&container, action::CREATE, &[]);
@@ -64,6 +76,7 @@ impl Daemon {
                 Ok(CreateResponse { id, warnings })
             }
             Err(e) => {
+                super::mounts::release(&self.volumes, &id, &points, true);
                 self.names.release_id(&id);
                 Err(e)
             }

@@ -69,6 +69,9 @@ impl Daemon {
         // Mounts unless a `docker cp` holds it mounted already.
         self.rootfs_mounts.hold_running(&id, &rootfs)?;
         crate::failpoint::hit("start:after-mount");
+        let binds = self
+            .setup_mount_points(container, &rootfs.merged_dir)
+            .await?;
         let mut net = self.start_network(container).await?;
         crate::failpoint::hit("start:after-network");
         // Whatever happens here, the plumbing must end before the caller's
@@ -88,6 +91,7 @@ impl Daemon {
             input.embedded_dns = net.embedded_dns;
             input.shared_etc = net.shared_etc.as_deref();
             input.host_gateway = self.host_gateway();
+            input.binds = binds;
             let spec = build_spec(&input)?;
             if let Some(process) = spec.process() {
                 crate::spec::ensure_working_dir(
@@ -138,6 +142,47 @@ impl Daemon {
         self.spawn_monitor(container.clone());
         self.init_health_monitor(container);
         Ok(())
+    }
+
+    /// Mounts the container's volumes (pre-filling new ones from the
+    /// image), creates missing `-v` bind sources, records the result and
+    /// logs a volume `mount` event each; returns the OCI bind mounts.
+    async fn setup_mount_points(
+        &self,
+        container: &Arc<Container>,
+        rootfs: &std::path::Path,
+    ) -> Result<Vec<oci_spec::runtime::Mount>> {
+        let record = container.record();
+        if record.mount_points.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (store, id, root) = (
+            self.volumes.clone(),
+            record.id.clone(),
+            rootfs.to_path_buf(),
+        );
+        let mut points = record.mount_points;
+        let (points, binds) = tokio::task::spawn_blocking(move || {
+            super::mounts::setup(&store, &id, &root, &mut points).map(|b| (points, b))
+        })
+        .await
+        .map_err(|e| DaemonError::System(format!("volume setup task: {e}")))??;
+        container.update(self.data_root(), |r| r.mount_points = points.clone())?;
+        for p in points.values().filter(|p| p.is_volume()) {
+            let rw = p.rw.to_string();
+            self.volume_event(
+                action::MOUNT,
+                &p.name,
+                &[
+                    ("container", &record.id),
+                    ("destination", &p.destination),
+                    ("driver", &p.driver),
+                    ("propagation", &p.propagation),
+                    ("read/write", &rw),
+                ],
+            );
+        }
+        Ok(binds)
     }
 
     /// Waits (in the background) for the container's exit and records it.
@@ -200,6 +245,8 @@ impl Daemon {
             }
         }
         self.stop_network(&id).await;
+        let points = container.record().mount_points;
+        super::mounts::teardown(&self.volumes, &id, &points);
         if let Ok(rootfs) = self.images.rootfs(&id) {
             // Left mounted while a `docker cp` still reads it.
             self.rootfs_mounts.release_running(&id, &rootfs.merged_dir);
@@ -211,7 +258,7 @@ impl Daemon {
         let daemon = self.clone();
         tokio::spawn(async move {
             let id = container.record().id;
-            if let Err(e) = daemon.remove(&id, true).await {
+            if let Err(e) = daemon.remove_with_volumes(&id, true, true).await {
                 if berth_errdefs::HasKind::kind(&e) != berth_errdefs::ErrorKind::NotFound {
                     tracing::warn!(%id, error = %e, "auto-remove failed");
                 }

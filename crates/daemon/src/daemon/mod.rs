@@ -22,6 +22,7 @@ mod images;
 mod lifecycle;
 mod list;
 mod logs;
+pub mod mounts;
 mod network;
 mod pause;
 mod prune;
@@ -37,6 +38,7 @@ mod stats;
 mod tar_stream;
 mod top;
 mod update;
+mod volumes;
 mod wait;
 
 use std::path::{Path, PathBuf};
@@ -129,6 +131,7 @@ pub struct Daemon {
     events: Events,
     rootfs_mounts: Arc<rootfs_mounts::RootfsMounts>,
     network: Arc<berth_network::NetworkController>,
+    volumes: Arc<berth_volume::VolumeStore>,
 }
 
 impl std::fmt::Debug for Daemon {
@@ -160,6 +163,12 @@ impl Daemon {
                 .await
                 .map_err(|e| crate::error::DaemonError::System(format!("network task: {e}")))?
                 .map_err(crate::error::DaemonError::layer)?;
+        let volumes_root = config.data_root.join("volumes");
+        let volumes =
+            tokio::task::spawn_blocking(move || berth_volume::VolumeStore::open(&volumes_root))
+                .await
+                .map_err(|e| crate::error::DaemonError::System(format!("volume task: {e}")))?
+                .map_err(crate::error::DaemonError::layer)?;
         let daemon = Arc::new(Daemon {
             config,
             images,
@@ -170,6 +179,7 @@ impl Daemon {
             events: Events::new(),
             rootfs_mounts: Arc::default(),
             network,
+            volumes: Arc::new(volumes),
         });
         restore::restore(&daemon).await?;
         Ok(daemon)

@@ -1,6 +1,7 @@
 //! `ContainerRm`: refuse a running container unless forced, then tear down
 //! everything the container owns: its shim, rootfs snapshot, bundle,
-//! directory and name.
+//! directory, name and volume references (and with `-v` its anonymous
+//! volumes).
 
 use std::sync::Arc;
 
@@ -12,8 +13,21 @@ use super::{Container, Daemon};
 const SIGKILL: i32 = 9;
 
 impl Daemon {
-    /// Removes the container; a running one only with `force` (killed first).
+    /// Removes the container; a running one only with `force` (killed
+    /// first). Its volumes stay; see [`Daemon::remove_with_volumes`].
     pub async fn remove(self: &Arc<Self>, reference: &str, force: bool) -> Result<()> {
+        self.remove_with_volumes(reference, force, false).await
+    }
+
+    /// [`Daemon::remove`], also removing the container's anonymous
+    /// volumes no other container uses when `volumes` is set (`rm -v`,
+    /// `--rm`).
+    pub async fn remove_with_volumes(
+        self: &Arc<Self>,
+        reference: &str,
+        force: bool,
+        volumes: bool,
+    ) -> Result<()> {
         let container = self.get(reference)?;
         let _op = container.op.lock().await;
         let record = container.record();
@@ -41,14 +55,20 @@ impl Daemon {
                 return Err(e);
             }
         }
-        self.destroy(&container).await
+        self.destroy(&container, volumes).await
     }
 
     /// Removes what a stopped container owns, in the order that keeps a
     /// crash recoverable: runtime, snapshot, then the directory (whose
-    /// `config.v2.json` is what `restore` finds).
-    pub(crate) async fn destroy(&self, container: &Arc<Container>) -> Result<()> {
-        let id = container.record().id;
+    /// `config.v2.json` is what `restore` finds), then the volume
+    /// references (and, with `remove_volumes`, the anonymous volumes).
+    pub(crate) async fn destroy(
+        &self,
+        container: &Arc<Container>,
+        remove_volumes: bool,
+    ) -> Result<()> {
+        let record = container.record();
+        let id = record.id;
         self.cleanup_runtime(container).await;
         crate::failpoint::hit("remove:after-runtime");
         self.images.remove_rootfs(&id).map_err(DaemonError::layer)?;
@@ -66,6 +86,12 @@ impl Daemon {
                 ));
             }
         }
+        let store = self.volumes.clone();
+        let (owner, points) = (id.clone(), record.mount_points);
+        let _ = tokio::task::spawn_blocking(move || {
+            super::mounts::release(&store, &owner, &points, remove_volumes)
+        })
+        .await;
         self.names.release_id(&id);
         self.containers.remove(&id);
         self.forget_execs_of(&id);

@@ -45,6 +45,12 @@ pub(super) async fn restore(daemon: &Arc<Daemon>) -> Result<()> {
         }
         let removing = record.state.removal_in_progress;
         let was_running = record.state.running;
+        // Volume references live in memory only: the records rebuild them.
+        for p in record.mount_points.values().filter(|p| p.is_volume()) {
+            if let Err(e) = daemon.volumes.add_ref(&p.name, &id) {
+                tracing::warn!(%id, volume = %p.name, error = %e, "a container's volume is gone");
+            }
+        }
         let container = Arc::new(Container::new(record, host_config, dir));
         daemon.containers.add(container.clone());
         known.insert(id.clone());
@@ -94,7 +100,7 @@ pub(super) async fn restore(daemon: &Arc<Daemon>) -> Result<()> {
             }
         }
         if removing {
-            if let Err(e) = daemon.destroy(&container).await {
+            if let Err(e) = daemon.destroy(&container, false).await {
                 tracing::warn!(%id, error = %e, "cannot finish an interrupted removal");
             }
         }

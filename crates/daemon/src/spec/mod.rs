@@ -66,6 +66,9 @@ pub struct SpecInput<'a> {
     pub shared_etc: Option<&'a Path>,
     /// The address `--add-host name:host-gateway` maps to.
     pub host_gateway: Option<IpAddr>,
+    /// The container's binds and volumes as OCI bind mounts, made ready by
+    /// the daemon from its mount points (parents first).
+    pub binds: Vec<Mount>,
 }
 
 impl<'a> SpecInput<'a> {
@@ -91,6 +94,7 @@ impl<'a> SpecInput<'a> {
             embedded_dns: false,
             shared_etc: None,
             host_gateway: None,
+            binds: Vec::new(),
         }
     }
 }
@@ -603,31 +607,6 @@ pub fn build_namespaces(h: &HostConfig) -> Result<Vec<LinuxNamespace>> {
     Ok(out)
 }
 
-fn split_bind(spec: &str) -> Result<(String, String, Vec<String>)> {
-    let parts: Vec<&str> = spec.split(':').collect();
-    let (src, dst, mode) = match parts.as_slice() {
-        [s, d] => (*s, *d, ""),
-        [s, d, m] => (*s, *d, *m),
-        _ => {
-            return Err(DaemonError::invalid(format!(
-                "invalid volume specification: '{spec}'"
-            )))
-        }
-    };
-    Ok((
-        src.to_string(),
-        dst.to_string(),
-        mode.split(',')
-            .filter(|m| !m.is_empty())
-            .map(String::from)
-            .collect(),
-    ))
-}
-
-const PROPAGATIONS: [&str; 6] = [
-    "private", "rprivate", "shared", "rshared", "slave", "rslave",
-];
-
 fn bind_mount(src: &str, dst: &str, read_only: bool, propagation: &str) -> Mount {
     let rw = if read_only { "ro" } else { "rw" };
     defaults::mount(dst, "bind", src, &["rbind", rw, propagation])
@@ -653,77 +632,35 @@ fn tmpfs_options(user: &str) -> Vec<String> {
     out
 }
 
-/// User mounts from `Binds`, `Mounts` (bind and tmpfs) and `Tmpfs`. Named
-/// volumes are not supported yet. A destination given twice is
+/// User mounts: `binds` (the container's binds and volumes, ready), then
+/// tmpfs from `Mounts` and `Tmpfs`. A destination given twice is
 /// InvalidParameter `Duplicate mount point: <dst>`.
-pub fn build_user_mounts(h: &HostConfig) -> Result<Vec<Mount>> {
-    let mut out: Vec<Mount> = Vec::new();
-    for b in h.binds.as_deref().unwrap_or_default() {
-        let (src, dst, modes) = split_bind(b)?;
-        check_target(&dst, "bind")?;
-        if !src.starts_with('/') {
-            return Err(DaemonError::invalid(format!(
-                "named volumes are not supported yet: {src:?}"
-            )));
-        }
-        let mut ro = false;
-        let mut prop = "rprivate";
-        for m in &modes {
-            match m.as_str() {
-                "ro" => ro = true,
-                "rw" => ro = false,
-                "z" | "Z" | "nocopy" | "consistent" | "cached" | "delegated" => {}
-                p if PROPAGATIONS.contains(&p) => prop = p,
-                _ => return Err(DaemonError::invalid(format!("invalid mode: {m}"))),
-            }
-        }
-        out.push(bind_mount(&src, &dst, ro, prop));
-    }
+pub fn build_user_mounts(h: &HostConfig, binds: &[Mount]) -> Result<Vec<Mount>> {
+    let mut out: Vec<Mount> = binds.to_vec();
     for m in h.mounts.as_deref().unwrap_or_default() {
+        if m.kind != "tmpfs" {
+            // Binds and volumes are mount points, already in `binds`.
+            continue;
+        }
         check_target(&m.target, &m.kind)?;
-        match m.kind.as_str() {
-            "bind" => {
-                if !m.source.starts_with('/') {
-                    return Err(DaemonError::invalid(format!(
-                        "invalid mount config for type \"bind\": invalid mount path: '{}' mount path must be absolute",
-                        m.source
-                    )));
-                }
-                let prop = m
-                    .bind_options
-                    .as_ref()
-                    .and_then(|o| o.get("Propagation"))
-                    .and_then(|p| p.as_str())
-                    .filter(|p| PROPAGATIONS.contains(p))
-                    .unwrap_or("rprivate");
-                out.push(bind_mount(&m.source, &m.target, m.read_only, prop));
+        let mut opts = tmpfs_options("");
+        if let Some(o) = &m.tmpfs_options {
+            if let Some(sz) = o
+                .get("SizeBytes")
+                .and_then(|v| v.as_i64())
+                .filter(|v| *v > 0)
+            {
+                opts.push(format!("size={sz}"));
             }
-            "tmpfs" => {
-                let mut opts = tmpfs_options("");
-                if let Some(o) = &m.tmpfs_options {
-                    if let Some(sz) = o
-                        .get("SizeBytes")
-                        .and_then(|v| v.as_i64())
-                        .filter(|v| *v > 0)
-                    {
-                        opts.push(format!("size={sz}"));
-                    }
-                    if let Some(mode) = o.get("Mode").and_then(|v| v.as_u64()).filter(|v| *v > 0) {
-                        opts.push(format!("mode={mode:o}"));
-                    }
-                }
-                if m.read_only {
-                    opts.push("ro".into());
-                }
-                let refs: Vec<&str> = opts.iter().map(String::as_str).collect();
-                out.push(defaults::mount(&m.target, "tmpfs", "tmpfs", &refs));
-            }
-            other => {
-                return Err(DaemonError::invalid(format!(
-                    "mount type {other:?} is not supported yet"
-                )))
+            if let Some(mode) = o.get("Mode").and_then(|v| v.as_u64()).filter(|v| *v > 0) {
+                opts.push(format!("mode={mode:o}"));
             }
         }
+        if m.read_only {
+            opts.push("ro".into());
+        }
+        let refs: Vec<&str> = opts.iter().map(String::as_str).collect();
+        out.push(defaults::mount(&m.target, "tmpfs", "tmpfs", &refs));
     }
     for (dst, opts) in h.tmpfs.iter().flatten() {
         check_target(dst, "tmpfs")?;
@@ -832,7 +769,7 @@ pub fn build_spec(input: &SpecInput<'_>) -> Result<Spec> {
         }
     }
     let rlimits = build_rlimits(h)?;
-    let user_mounts = build_user_mounts(h)?;
+    let user_mounts = build_user_mounts(h, &input.binds)?;
     let (devices, device_rules) = build_devices(h)?;
     let group_add = h.group_add.as_deref().unwrap_or_default();
     let exec_user = user::resolve_user(input.rootfs, &config.user, group_add)?;

@@ -825,18 +825,24 @@ fn host_modes_and_user_mounts() {
         pid_mode: "host".into(),
         ipc_mode: "host".into(),
         cgroupns_mode: "host".into(),
-        binds: Some(strs(&["/tmp:/data:ro", "/var:/v"])),
         tmpfs: Some([("/run".to_string(), "size=1m,exec".to_string())].into()),
         mounts: Some(vec![CfgMount {
-            kind: "bind".into(),
-            source: "/opt".into(),
-            target: "/opt".into(),
+            kind: "tmpfs".into(),
+            target: "/scratch".into(),
             read_only: true,
             ..Default::default()
         }]),
         ..Default::default()
     };
-    let spec = build(&f, &Config::default(), &h).unwrap();
+    let config = Config::default();
+    let mut input = SpecInput::new(ID, &f.image, &config, &h, &f.rootfs, &f.dir);
+    input.host_resolv_conf = &f.resolv;
+    // The daemon's mount points, ready: binds and volumes.
+    input.binds = vec![
+        defaults::mount("/data", "bind", "/tmp", &["rbind", "ro", "rprivate"]),
+        defaults::mount("/v", "bind", "/var", &["rbind", "rw", "rprivate"]),
+    ];
+    let spec = build_spec(&input).unwrap();
     let ns: Vec<LinuxNamespaceType> = spec
         .linux()
         .as_ref()
@@ -865,8 +871,8 @@ fn host_modes_and_user_mounts() {
         strs(&["rbind", "rw", "rprivate"])
     );
     assert_eq!(
-        find("/opt").options().clone().unwrap(),
-        strs(&["rbind", "ro", "rprivate"])
+        find("/scratch").options().clone().unwrap(),
+        strs(&["noexec", "nosuid", "nodev", "ro"])
     );
     assert_eq!(
         find("/run").options().clone().unwrap(),
@@ -879,11 +885,15 @@ fn host_modes_and_user_mounts() {
 
     for (bad, want) in [
         (
-            HostConfig { binds: Some(strs(&["/a:rel"])), ..Default::default() },
-            "invalid mount config for type \"bind\": invalid mount path: 'rel' mount path must be absolute",
+            HostConfig { tmpfs: Some([("rel".to_string(), String::new())].into()), ..Default::default() },
+            "invalid mount config for type \"tmpfs\": invalid mount path: 'rel' mount path must be absolute",
         ),
         (
-            HostConfig { binds: Some(strs(&["/a:/x", "/b:/x"])), ..Default::default() },
+            HostConfig {
+                tmpfs: Some([("/x".to_string(), String::new())].into()),
+                mounts: Some(vec![CfgMount { kind: "tmpfs".into(), target: "/x".into(), ..Default::default() }]),
+                ..Default::default()
+            },
             "Duplicate mount point: /x",
         ),
         (

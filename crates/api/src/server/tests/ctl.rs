@@ -1,30 +1,9 @@
-//! The update, disk-usage and volume routes over the fake backend (which
-//! serves neither update nor df, so the trait defaults answer): routing,
-//! body checks before the backend is called, and the 501 answers with
-//! their messages.
+//! The update and disk-usage routes over the fake backend (which serves
+//! neither update nor df, so the trait defaults answer): routing, body
+//! checks before the backend is called, and the 501 answers with their
+//! messages.
 
 use super::*;
-
-#[tokio::test]
-async fn volume_routes_answer_501_with_a_clear_message() {
-    let (_, app) = app();
-    let volumes = [
-        (Method::GET, "/volumes"),
-        (Method::POST, "/volumes/create"),
-        (Method::POST, "/volumes/prune"),
-        (Method::GET, "/v1.49/volumes/data"),
-        (Method::DELETE, "/volumes/data"),
-    ];
-    for (m, uri) in volumes {
-        let (status, _, body) = send(&app, req(m.clone(), uri)).await;
-        assert_eq!(status, StatusCode::NOT_IMPLEMENTED, "{m} {uri}");
-        assert_eq!(
-            json_of(&body),
-            json!({"message": "volumes are not implemented yet in Berth"}),
-            "{m} {uri}"
-        );
-    }
-}
 
 #[tokio::test]
 async fn update_checks_the_body_before_the_backend() {
