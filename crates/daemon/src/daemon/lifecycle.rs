@@ -88,6 +88,7 @@ impl Daemon {
             input.embedded_dns = net.embedded_dns;
             input.shared_etc = net.shared_etc.as_deref();
             input.host_gateway = self.host_gateway();
+            input.init = Some(self.init_options());
             let spec = build_spec(&input)?;
             if let Some(process) = spec.process() {
                 crate::spec::ensure_working_dir(
