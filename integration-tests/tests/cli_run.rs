@@ -513,13 +513,12 @@ fn run_exit_codes_pulls_cidfile_names_and_refusals() {
     s.ok(&["rm", "-f", "dup"]);
 
     // Refused on purpose today: a clear error, 125, nothing left behind.
-    let refused: [(&[&str], &str); 5] = [
+    let refused: [(&[&str], &str); 4] = [
         (&["--network", "mynet"], "network mynet not found"),
         (
             &["--network", "container:nosuch"],
             "No such container: nosuch",
         ),
-        (&["--init"], "--init is not supported yet"),
         (
             &["-v", "named:/data"],
             "named volumes are not supported yet",
