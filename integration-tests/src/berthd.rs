@@ -51,6 +51,11 @@ impl Berthd {
 
     /// Starts berthd on `w`'s data and exec roots; returns once its socket exists.
     pub fn start(w: &DaemonWorld) -> Berthd {
+        Berthd::start_with(w, &[])
+    }
+
+    /// [`Berthd::start`] with more berthd flags (e.g. `--init-path`).
+    pub fn start_with(w: &DaemonWorld, flags: &[&str]) -> Berthd {
         let dir = tempfile::tempdir().unwrap();
         let sock = dir.path().join("berth.sock");
         let child = Command::new(workspace_bin("berthd"))
@@ -61,6 +66,7 @@ impl Berthd {
             .arg("--pidfile")
             .arg(dir.path().join("berthd.pid"))
             .args(network_flags(w.data.path()))
+            .args(flags)
             .arg("-H")
             .arg(format!("unix://{}", sock.display()))
             .env("BERTH_SHIM", workspace_bin("berth-shim"))

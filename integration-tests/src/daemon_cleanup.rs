@@ -43,6 +43,7 @@ pub fn test_config(data: &Path, exec: &Path) -> DaemonConfig {
         data_root: data.to_path_buf(),
         exec_root: exec.to_path_buf(),
         network: test_network(data),
+        init: Default::default(),
     }
 }
 

@@ -18,6 +18,7 @@ use xtask::fixtures::Fixtures;
 pub mod berthd;
 pub mod daemon_cleanup;
 pub mod daemon_world;
+pub mod init_binary;
 pub mod registry;
 pub mod session;
 

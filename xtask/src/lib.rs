@@ -5,6 +5,7 @@ pub mod bench;
 pub mod build;
 pub mod demo;
 pub mod fixtures;
+pub mod init;
 pub mod registry;
 
 use std::path::{Path, PathBuf};

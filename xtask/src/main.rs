@@ -34,6 +34,9 @@ enum Task {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         command: Vec<String>,
     },
+    /// Build the static `berth-init` (`--init`) into target/init/release
+    /// and print its path, for berthd's `--init-path`.
+    BuildInit,
 }
 
 #[derive(Args)]
@@ -177,6 +180,10 @@ fn run(cli: Cli) -> Result<()> {
             concurrent: usize::try_from(args.concurrent)?,
             dockerd: args.dockerd,
         }),
+        Task::BuildInit => {
+            println!("{}", xtask::init::build_static_init()?.display());
+            Ok(())
+        }
         Task::Demo { .. } => unreachable!("handled in main"),
     }
 }

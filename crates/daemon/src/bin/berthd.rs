@@ -13,6 +13,7 @@ use berth_daemon::daemon::{ContainerImageUsers, Daemon, DaemonConfig};
 use berth_daemon::listeners::Listeners;
 use berth_daemon::options::{read_config_file, DaemonOptions, FlagValues};
 use berth_daemon::pidfile::PidFile;
+use berth_daemon::spec::init::InitOptions;
 use berth_image::service::{ImageServiceConfig, LocalImageService};
 use berth_shim::{ShimClient, ShimConfig};
 use clap::Parser;
@@ -70,6 +71,14 @@ struct Flags {
     /// Program iptables rules (NAT, forwarding, published ports)
     #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
     iptables: bool,
+    /// Run an init in the container to forward signals and reap processes
+    #[arg(long)]
+    init: bool,
+    /// Path to the static berth-init binary (`cargo xtask build-init`)
+    /// [default: berth-init next to berthd, target/init/release of a source
+    /// checkout, /usr/local/libexec/berth, /usr/libexec/berth, PATH]
+    #[arg(long, value_name = "PATH")]
+    init_path: Option<PathBuf>,
 }
 
 fn level(name: &str) -> LevelFilter {
@@ -106,6 +115,13 @@ fn main() -> ExitCode {
         bip: flags.bip,
         iptables: flags.iptables,
     };
+    let init = InitOptions {
+        default_init: flags.init,
+        path: flags
+            .init_path
+            .clone()
+            .unwrap_or_else(berth_daemon::spec::init::locate_init_binary),
+    };
     let options = match options {
         Ok(mut o) => {
             o.network = network;
@@ -140,7 +156,7 @@ fn main() -> ExitCode {
         }
         Ok(())
     };
-    match runtime.block_on(run(options, reload_level)) {
+    match runtime.block_on(run(options, init, reload_level)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e}");
@@ -152,9 +168,16 @@ fn main() -> ExitCode {
 
 async fn run(
     options: DaemonOptions,
+    init: InitOptions,
     reload: impl Fn() -> Result<(), String>,
 ) -> Result<(), String> {
     let _pidfile = PidFile::acquire(&options.pidfile)?;
+    if init.default_init {
+        // Said now rather than at every start; the starts refuse as well.
+        if let Err(e) = berth_daemon::spec::init::verify_init_binary(&init.path) {
+            tracing::warn!("--init: {e}");
+        }
+    }
     let mut image_config = ImageServiceConfig::new(&options.data_root);
     image_config.registries.insecure_registries = options.insecure_registries.clone();
     image_config.max_concurrent_downloads = options.max_concurrent_downloads;
@@ -169,6 +192,7 @@ async fn run(
             data_root: options.data_root.clone(),
             exec_root: options.exec_root.clone(),
             network: options.network.clone(),
+            init,
         },
         Arc::new(images.clone()),
         Arc::new(shims),

@@ -92,6 +92,7 @@ impl Daemon {
             input.shared_etc = net.shared_etc.as_deref();
             input.host_gateway = self.host_gateway();
             input.binds = binds;
+            input.init = Some(self.init_options());
             let spec = build_spec(&input)?;
             if let Some(process) = spec.process() {
                 crate::spec::ensure_working_dir(

@@ -85,6 +85,8 @@ pub struct DaemonConfig {
     pub exec_root: PathBuf,
     /// The default bridge and NAT.
     pub network: NetworkOptions,
+    /// `--init` and `--init-path`.
+    pub init: crate::spec::init::InitOptions,
 }
 
 impl DaemonConfig {
@@ -94,6 +96,7 @@ impl DaemonConfig {
             data_root: data_root.into(),
             exec_root: exec_root.into(),
             network: NetworkOptions::default(),
+            init: Default::default(),
         }
     }
 }
@@ -222,6 +225,11 @@ impl Daemon {
     /// The data root.
     pub fn data_root(&self) -> &Path {
         &self.config.data_root
+    }
+
+    /// The daemon's `--init` settings.
+    pub(crate) fn init_options(&self) -> &crate::spec::init::InitOptions {
+        &self.config.init
     }
 
     /// The OCI bundle directory of container `id`.

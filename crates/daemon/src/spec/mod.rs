@@ -7,6 +7,7 @@
 pub mod caps;
 pub mod defaults;
 pub mod etc;
+pub mod init;
 pub mod seccomp;
 pub mod sysctl;
 pub mod user;
@@ -69,6 +70,9 @@ pub struct SpecInput<'a> {
     /// The container's binds and volumes as OCI bind mounts, made ready by
     /// the daemon from its mount points (parents first).
     pub binds: Vec<Mount>,
+    /// The daemon's `--init` settings; `None` (a daemon without an init
+    /// binary) refuses `HostConfig.Init: true`.
+    pub init: Option<&'a init::InitOptions>,
 }
 
 impl<'a> SpecInput<'a> {
@@ -95,6 +99,7 @@ impl<'a> SpecInput<'a> {
             shared_etc: None,
             host_gateway: None,
             binds: Vec::new(),
+            init: None,
         }
     }
 }
@@ -753,10 +758,11 @@ pub fn build_spec(input: &SpecInput<'_>) -> Result<Spec> {
             "conflicting options: hostname and the UTS mode",
         ));
     }
-    if h.init == Some(true) {
-        return Err(DaemonError::invalid("--init is not supported yet"));
+    let init_binary = init::container_init(h, input.init)?;
+    let mut args = resolve_command(&config)?;
+    if init_binary.is_some() {
+        args = init::wrap_args(args);
     }
-    let args = resolve_command(&config)?;
     let cwd = resolve_working_dir(&config)?;
     let security = parse_security_opts(h.security_opt.as_deref().unwrap_or_default())?;
     let mut namespaces = build_namespaces(h)?;
@@ -903,6 +909,9 @@ pub fn build_spec(input: &SpecInput<'_>) -> Result<Spec> {
         }
     }
     mounts.extend(user_mounts);
+    if let Some(binary) = init_binary {
+        mounts.push(init::init_mount(binary));
+    }
 
     // Linux.
     let mut linux = oci_spec::runtime::Linux::default();

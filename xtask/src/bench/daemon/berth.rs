@@ -210,6 +210,7 @@ impl Library {
                         bridge: "berthlib0".into(),
                         ..NetworkOptions::default()
                     },
+                    init: Default::default(),
                 },
                 Arc::new(images),
                 Arc::new(shims),
