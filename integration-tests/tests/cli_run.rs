@@ -325,6 +325,36 @@ fn run_resources_and_recorded_settings() {
         cgroup_file(&s, &["--pids-limit", "42"], "pids/pids.max"),
         "42"
     );
+    assert_eq!(
+        cgroup_file(
+            &s,
+            &["--memory-reservation", "32m"],
+            "memory/memory.soft_limit_in_bytes"
+        ),
+        "33554432"
+    );
+    assert_eq!(
+        cgroup_file(
+            &s,
+            &["--cpu-period", "50000", "--cpu-quota", "25000"],
+            "cpu/cpu.cfs_quota_us"
+        ),
+        "25000"
+    );
+    assert_eq!(
+        cgroup_file(&s, &["--cpu-period", "50000"], "cpu/cpu.cfs_period_us"),
+        "50000"
+    );
+    assert_eq!(
+        cgroup_file(&s, &["--cpuset-mems", "0"], "cpuset/cpuset.mems"),
+        "0"
+    );
+    let oom = cgroup_file(
+        &s,
+        &["-m", "64m", "--oom-kill-disable"],
+        "memory/memory.oom_control",
+    );
+    assert!(oom.starts_with("oom_kill_disable 1"), "{oom}");
 
     // What Docker records and inspect shows in its own fields.
     let img = s.w.image.as_str();
