@@ -324,3 +324,59 @@ fn the_docker_cli_drives_volumes() {
     s.ok(&["volume", "rm", "dv"]);
     assert_clean(&s);
 }
+
+/// A daemon killed and started again still knows which containers use
+/// which volume, and a running container's tmpfs-backed volume is
+/// unmounted when that container stops.
+#[test]
+fn a_restarted_daemon_keeps_volume_users() {
+    let Session { w, d, bin } = Session::start();
+    let first = Session { w, d, bin };
+    first.ok(&[
+        "volume",
+        "create",
+        "--opt",
+        "type=tmpfs",
+        "--opt",
+        "device=tmpfs",
+        "tv",
+    ]);
+    first.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "live",
+        "-v",
+        "tv:/tv",
+        &first.w.image,
+        "sleep",
+        "1000",
+    ]);
+    first.ok(&["create", "--name", "idle", "-v", "data:/d", &first.w.image]);
+    assert_eq!(
+        mounts_under(first.w.data.path()),
+        2,
+        "the rootfs and the tmpfs"
+    );
+
+    let Session { w, d, bin } = first;
+    d.kill9();
+    let d = integration_tests::berthd::Berthd::start(&w);
+    let s = Session { w, d, bin };
+    for name in ["data", "tv"] {
+        let err = s.fails(&["volume", "rm", name]);
+        assert!(err.contains("volume is in use"), "{name}: {err}");
+    }
+    assert_eq!(
+        s.ok(&["exec", "live", "sh", "-c", "grep -c ' /tv ' /proc/mounts"]),
+        "1\n"
+    );
+    s.ok(&["stop", "-t", "0", "live"]);
+    assert_eq!(
+        mounts_under(s.w.data.path()),
+        0,
+        "the tmpfs went with the container"
+    );
+    s.ok(&["rm", "live", "idle"]);
+    assert_clean(&s);
+}

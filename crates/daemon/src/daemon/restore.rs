@@ -68,6 +68,15 @@ pub(super) async fn restore(daemon: &Arc<Daemon>) -> Result<()> {
                         r.state.paused = state.status == Status::Paused;
                         r.state.pid = state.pid;
                     })?;
+                    // Its volumes count it as mounted again (the driver
+                    // adopts a mount still in place rather than stacking).
+                    for p in container.record().mount_points.values() {
+                        if p.is_volume() {
+                            if let Err(e) = daemon.volumes.mount(&p.name, &id) {
+                                tracing::warn!(%id, volume = %p.name, error = %e, "cannot re-mount a running container's volume");
+                            }
+                        }
+                    }
                     // It holds its rootfs mount, as if started by us.
                     if let Ok(rootfs) = daemon.images.rootfs(&id) {
                         if let Err(e) = daemon.rootfs_mounts.hold_running(&id, &rootfs) {
