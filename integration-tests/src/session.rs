@@ -4,9 +4,10 @@
 //! CLI-driven test file needs, in one place.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::berthd::{cli, text, Berthd};
-use crate::daemon_world::DaemonWorld;
+use crate::daemon_world::{wait_for, DaemonWorld};
 use crate::workspace_bin;
 
 /// A world, its berthd, and a CLI pointed at it.
@@ -22,8 +23,13 @@ pub struct Session {
 impl Session {
     /// A fresh world and berthd, driven by `berth`.
     pub fn start() -> Session {
+        Session::start_with(&[])
+    }
+
+    /// [`Session::start`] with extra berthd `flags`.
+    pub fn start_with(flags: &[&str]) -> Session {
         let w = DaemonWorld::new();
-        let d = Berthd::start(&w);
+        let d = Berthd::start_with(&w, flags);
         Session {
             w,
             d,
@@ -76,13 +82,41 @@ impl Session {
         out
     }
 
+    /// `<cli> run -d <flags> <image> <cmd>`: the container's ID.
+    pub fn detached(&self, flags: &[&str], cmd: &[&str]) -> String {
+        let mut args = vec!["run", "-d"];
+        args.extend_from_slice(flags);
+        args.push(&self.w.image);
+        args.extend_from_slice(cmd);
+        self.ok(&args).trim().to_string()
+    }
+
+    /// `.State.ExitCode` of a stopped container.
+    pub fn exit_code(&self, id: &str) -> i32 {
+        let code = self.inspect("{{.State.ExitCode}}", id);
+        code.parse()
+            .unwrap_or_else(|_| panic!("exit code of {id}: {code:?}"))
+    }
+
+    /// The value of `key:` in the container's `/proc/self/status` (run
+    /// with `flags`).
+    pub fn status(&self, flags: &[&str], key: &str) -> String {
+        let out = self.inside(flags, &["grep", &format!("^{key}:"), "/proc/self/status"]);
+        out.split_whitespace()
+            .nth(1)
+            .unwrap_or_else(|| panic!("{key} not in {out:?}"))
+            .to_string()
+    }
+
     /// `<cli> inspect -f <format> <name>`, trimmed.
     pub fn inspect(&self, format: &str, name: &str) -> String {
         self.ok(&["inspect", "-f", format, name]).trim().to_string()
     }
 
-    /// No container is left behind.
+    /// No container is left behind (a `--rm` one may take a moment to go).
     pub fn assert_no_containers(&self) {
-        assert_eq!(self.ok(&["ps", "-a", "-q"]), "");
+        wait_for("no container left", Duration::from_secs(10), || {
+            self.ok(&["ps", "-a", "-q"]).is_empty()
+        });
     }
 }

@@ -11,68 +11,13 @@ use std::fs;
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use integration_tests::berthd::{cli, text, Berthd};
-use integration_tests::daemon_world::DaemonWorld;
-use integration_tests::workspace_bin;
-
-/// A world, its berthd, and `berth` pointed at it.
-struct Session {
-    w: DaemonWorld,
-    d: Berthd,
-    bin: PathBuf,
-}
-
-impl Session {
-    fn start() -> Session {
-        let w = DaemonWorld::new();
-        let d = Berthd::start(&w);
-        Session {
-            w,
-            d,
-            bin: workspace_bin("berth"),
-        }
-    }
-
-    /// `berth args`: stdout, stderr, exit code.
-    fn run(&self, args: &[&str]) -> (String, String, i32) {
-        text(&cli(&self.bin, &self.d.sock, args, b""))
-    }
-
-    /// `berth args` that must succeed: its stdout.
-    fn ok(&self, args: &[&str]) -> String {
-        let (out, err, code) = self.run(args);
-        assert_eq!(code, 0, "berth {args:?}: stdout {out:?} stderr {err:?}");
-        out
-    }
-
-    /// `berth run --rm <flags> <image> <cmd>`, which must exit 0: its stdout.
-    fn inside(&self, flags: &[&str], cmd: &[&str]) -> String {
-        let mut args = vec!["run", "--rm"];
-        args.extend_from_slice(flags);
-        args.push(&self.w.image);
-        args.extend_from_slice(cmd);
-        self.ok(&args)
-    }
-
-    /// `berth run --rm <flags> <image> <cmd>` whatever its outcome.
-    fn try_inside(&self, flags: &[&str], cmd: &[&str]) -> (String, String, i32) {
-        let mut args = vec!["run", "--rm"];
-        args.extend_from_slice(flags);
-        args.push(&self.w.image);
-        args.extend_from_slice(cmd);
-        self.run(&args)
-    }
-
-    /// `berth inspect -f <format> <name>`, trimmed.
-    fn inspect(&self, format: &str, name: &str) -> String {
-        self.ok(&["inspect", "-f", format, name]).trim().to_string()
-    }
-}
+use integration_tests::berthd::{cli, text};
+use integration_tests::session::Session;
 
 /// The line of `/proc/self/status` named `key`, seen from inside.
 fn status_line(s: &Session, flags: &[&str], key: &str) -> String {

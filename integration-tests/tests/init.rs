@@ -7,86 +7,13 @@
 //! `--init`; and a missing or dynamically linked init is refused with a
 //! message naming the path and the fix.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use integration_tests::berthd::{cli, docker_cli, text, Berthd};
 use integration_tests::daemon_world::{wait_for, DaemonWorld};
 use integration_tests::init_binary::static_init;
+use integration_tests::session::Session;
 use integration_tests::workspace_bin;
-
-/// A world, its berthd, and a CLI pointed at it.
-struct Session {
-    w: DaemonWorld,
-    d: Berthd,
-    bin: PathBuf,
-}
-
-impl Session {
-    /// berthd with the static init and extra `flags`.
-    fn start(flags: &[&str]) -> Session {
-        let w = DaemonWorld::new();
-        let init = static_init().to_string_lossy().into_owned();
-        let mut all = vec!["--init-path", init.as_str()];
-        all.extend_from_slice(flags);
-        let d = Berthd::start_with(&w, &all);
-        Session {
-            w,
-            d,
-            bin: workspace_bin("berth"),
-        }
-    }
-
-    /// `<cli> args`: stdout, stderr, exit code.
-    fn run(&self, args: &[&str]) -> (String, String, i32) {
-        text(&cli(&self.bin, &self.d.sock, args, b""))
-    }
-
-    /// `<cli> args` that must succeed: its stdout.
-    fn ok(&self, args: &[&str]) -> String {
-        let (out, err, code) = self.run(args);
-        assert_eq!(code, 0, "{args:?}: stdout {out:?} stderr {err:?}");
-        out
-    }
-
-    /// `<cli> run --rm <flags> <image> <cmd>` whatever its outcome.
-    fn try_inside(&self, flags: &[&str], cmd: &[&str]) -> (String, String, i32) {
-        let mut args = vec!["run", "--rm"];
-        args.extend_from_slice(flags);
-        args.push(&self.w.image);
-        args.extend_from_slice(cmd);
-        self.run(&args)
-    }
-
-    /// `<cli> run --rm <flags> <image> <cmd>`, which must exit 0: its stdout.
-    fn inside(&self, flags: &[&str], cmd: &[&str]) -> String {
-        let (out, err, code) = self.try_inside(flags, cmd);
-        assert_eq!(code, 0, "{flags:?} {cmd:?}: stdout {out:?} stderr {err:?}");
-        out
-    }
-
-    /// `<cli> run -d <flags> <image> <cmd>`: the container's ID.
-    fn detached(&self, flags: &[&str], cmd: &[&str]) -> String {
-        let mut args = vec!["run", "-d"];
-        args.extend_from_slice(flags);
-        args.push(&self.w.image);
-        args.extend_from_slice(cmd);
-        self.ok(&args).trim().to_string()
-    }
-
-    /// `.State.ExitCode` of a stopped container.
-    fn exit_code(&self, id: &str) -> i32 {
-        let out = self.ok(&["inspect", "-f", "{{.State.ExitCode}}", id]);
-        out.trim().parse().unwrap()
-    }
-
-    /// No container is left behind.
-    fn assert_no_containers(&self) {
-        wait_for("no container left", Duration::from_secs(10), || {
-            self.ok(&["ps", "-a", "-q"]).is_empty()
-        });
-    }
-}
 
 /// `/proc/1/cmdline` of a container run with `flags`, NULs as spaces.
 fn pid1_cmdline(s: &Session, flags: &[&str]) -> String {
@@ -107,9 +34,17 @@ fn ps_rows(out: &str) -> Vec<(u32, u32, String)> {
         .collect()
 }
 
+/// berthd with the static init and extra `flags`.
+fn start(flags: &[&str]) -> Session {
+    let init = static_init().to_string_lossy().into_owned();
+    let mut all = vec!["--init-path", init.as_str()];
+    all.extend_from_slice(flags);
+    Session::start_with(&all)
+}
+
 #[test]
 fn the_command_runs_as_the_inits_child_and_its_status_propagates() {
-    let mut s = Session::start(&[]);
+    let mut s = start(&[]);
     assert_eq!(
         pid1_cmdline(&s, &["--init"]),
         "/sbin/docker-init -- cat /proc/1/cmdline "
@@ -220,7 +155,7 @@ fn zombies_after_an_orphan_exits(s: &Session, flags: &[&str]) -> Vec<String> {
 
 #[test]
 fn orphans_are_reaped_by_the_init() {
-    let s = Session::start(&[]);
+    let s = start(&[]);
     // Without the init, `sleep` as pid 1 never reaps: the zombie stays.
     let without = zombies_after_an_orphan_exits(&s, &[]);
     assert!(!without.is_empty(), "no zombie without --init");
@@ -231,7 +166,7 @@ fn orphans_are_reaped_by_the_init() {
 
 #[test]
 fn signals_reach_the_command_through_the_init() {
-    let s = Session::start(&[]);
+    let s = start(&[]);
     // pid-1 `sleep` has no handler, so the kernel drops SIGTERM: stop has
     // to SIGKILL it after the grace period (137).
     let bare = s.detached(&[], &["sleep", "1000"]);
@@ -266,7 +201,7 @@ fn signals_reach_the_command_through_the_init() {
 
 #[test]
 fn berthd_init_is_the_default_for_containers() {
-    let s = Session::start(&["--init"]);
+    let s = start(&["--init"]);
     assert_eq!(
         pid1_cmdline(&s, &[]),
         "/sbin/docker-init -- cat /proc/1/cmdline "

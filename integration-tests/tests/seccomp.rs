@@ -12,80 +12,16 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use integration_tests::berthd::{cli, docker_cli, text, Berthd};
-use integration_tests::daemon_world::DaemonWorld;
+use integration_tests::berthd::docker_cli;
+use integration_tests::session::Session;
 use integration_tests::workspace_bin;
-
-/// A world, its berthd, and a CLI (`berth` or `docker`) pointed at it.
-struct Session {
-    w: DaemonWorld,
-    d: Berthd,
-    bin: PathBuf,
-}
-
-impl Session {
-    fn start(bin: PathBuf) -> Session {
-        let w = DaemonWorld::new();
-        let d = Berthd::start(&w);
-        Session { w, d, bin }
-    }
-
-    /// `<cli> args`: stdout, stderr, exit code.
-    fn run(&self, args: &[&str]) -> (String, String, i32) {
-        text(&cli(&self.bin, &self.d.sock, args, b""))
-    }
-
-    /// `<cli> run --rm <flags> <image> <cmd>` whatever its outcome.
-    fn try_inside(&self, flags: &[&str], cmd: &[&str]) -> (String, String, i32) {
-        let mut args = vec!["run", "--rm"];
-        args.extend_from_slice(flags);
-        args.push(&self.w.image);
-        args.extend_from_slice(cmd);
-        self.run(&args)
-    }
-
-    /// `<cli> run --rm <flags> <image> <cmd>`, which must exit 0: its stdout.
-    fn inside(&self, flags: &[&str], cmd: &[&str]) -> String {
-        let (out, err, code) = self.try_inside(flags, cmd);
-        assert_eq!(code, 0, "{flags:?} {cmd:?}: stdout {out:?} stderr {err:?}");
-        out
-    }
-
-    /// `<cli> run --rm <flags> <image> <cmd>`, which must fail with
-    /// "Operation not permitted" from the command itself (exit 1, not the
-    /// CLI's 125).
-    fn denied(&self, flags: &[&str], cmd: &[&str]) {
-        let (out, err, code) = self.try_inside(flags, cmd);
-        assert_eq!(code, 1, "{flags:?} {cmd:?}: stdout {out:?} stderr {err:?}");
-        assert!(
-            err.contains("Operation not permitted"),
-            "{flags:?} {cmd:?}: stderr {err:?}"
-        );
-    }
-
-    /// The value of `key:` in the container's /proc/self/status.
-    fn status(&self, flags: &[&str], key: &str) -> String {
-        let out = self.inside(flags, &["grep", &format!("^{key}:"), "/proc/self/status"]);
-        out.split_whitespace()
-            .nth(1)
-            .unwrap_or_else(|| panic!("{key} not in {out:?}"))
-            .to_string()
-    }
-
-    /// No container is left, running or not.
-    fn assert_no_containers(&self) {
-        let (out, err, code) = self.run(&["ps", "-a", "-q"]);
-        assert_eq!(code, 0, "{err}");
-        assert_eq!(out.trim(), "", "containers left: {out}");
-    }
-}
 
 /// What every CLI must see in a default container: the filter is on and
 /// stops user namespaces and mounts.
 fn default_container_is_filtered(s: &Session) {
     assert_eq!(s.status(&[], "Seccomp"), "2");
     // unshare(CLONE_NEWUSER) needs no capability, so only the filter refuses it.
-    s.denied(&[], &["unshare", "-U", "true"]);
+    denied(s, &[], &["unshare", "-U", "true"]);
     let (out, err, code) = s.try_inside(&[], &["sh", "-c", MOUNT_TMPFS]);
     assert_eq!(code, 1, "stdout {out:?} stderr {err:?}");
     assert!(
@@ -113,12 +49,31 @@ const NO_MKDIR: &str = r#"{
 }
 "#;
 
+/// A session driven by the CLI binary `bin`.
+fn session(bin: PathBuf) -> Session {
+    let mut s = Session::start();
+    s.with_cli(bin);
+    s
+}
+
+/// "Operation not permitted" from the command itself (exit 1, not the
+/// CLI's 125).
+fn denied(s: &Session, flags: &[&str], cmd: &[&str]) {
+    let (out, err, code) = s.try_inside(flags, cmd);
+    assert_eq!(code, 1, "{flags:?} {cmd:?}: stdout {out:?} stderr {err:?}");
+    assert!(
+        err.contains("Operation not permitted"),
+        "{flags:?} {cmd:?}: stderr {err:?}"
+    );
+}
+
 #[test]
 fn the_default_profile_applies_unless_privileged_or_unconfined() {
-    let s = Session::start(workspace_bin("berth"));
+    let s = session(workspace_bin("berth"));
     default_container_is_filtered(&s);
     // Same filter under an explicit `builtin`.
-    s.denied(
+    denied(
+        &s,
         &["--security-opt", "seccomp=builtin"],
         &["unshare", "-U", "true"],
     );
@@ -194,16 +149,20 @@ fn the_default_profile_applies_unless_privileged_or_unconfined() {
 
 #[test]
 fn custom_profiles_are_read_from_files_and_checked() {
-    let s = Session::start(workspace_bin("berth"));
+    let s = session(workspace_bin("berth"));
     let dir = tempfile::tempdir().unwrap();
     let no_mkdir = profile_file(dir.path(), "no-mkdir.json", NO_MKDIR);
     let opt = format!("seccomp={no_mkdir}");
-    s.denied(&["--security-opt", &opt], &["mkdir", "/x"]);
+    denied(&s, &["--security-opt", &opt], &["mkdir", "/x"]);
     // Everything else is allowed, user namespaces included.
     assert_eq!(s.status(&["--security-opt", &opt], "Seccomp"), "2");
     s.inside(&["--security-opt", &opt], &["unshare", "-U", "true"]);
     // A privileged container still gets the profile it names.
-    s.denied(&["--privileged", "--security-opt", &opt], &["mkdir", "/x"]);
+    denied(
+        &s,
+        &["--privileged", "--security-opt", &opt],
+        &["mkdir", "/x"],
+    );
 
     // Valid JSON that is not a profile: the daemon refuses the create.
     let bad = profile_file(
@@ -244,7 +203,7 @@ fn custom_profiles_are_read_from_files_and_checked() {
 
 #[test]
 fn the_docker_cli_gets_the_same_filters() {
-    let s = Session::start(docker_cli());
+    let s = session(docker_cli());
     default_container_is_filtered(&s);
     s.inside(&["--privileged"], &["unshare", "-U", "true"]);
     assert_eq!(
@@ -253,7 +212,8 @@ fn the_docker_cli_gets_the_same_filters() {
     );
     let dir = tempfile::tempdir().unwrap();
     let no_mkdir = profile_file(dir.path(), "no-mkdir.json", NO_MKDIR);
-    s.denied(
+    denied(
+        &s,
         &["--security-opt", &format!("seccomp={no_mkdir}")],
         &["mkdir", "/x"],
     );

@@ -10,81 +10,15 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use integration_tests::berthd::{cli, docker_cli, text, Berthd};
-use integration_tests::daemon_world::{wait_for, DaemonWorld};
-use integration_tests::workspace_bin;
+use integration_tests::berthd::docker_cli;
+use integration_tests::daemon_world::wait_for;
+use integration_tests::session::Session;
 
 /// Docker's default capability set (moby `oci/caps.DefaultCapabilities`)
 /// as the kernel prints it: CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL,
 /// SETGID, SETUID, SETPCAP, NET_BIND_SERVICE, NET_RAW, SYS_CHROOT, MKNOD,
 /// AUDIT_WRITE, SETFCAP.
 const DOCKER_DEFAULT_CAPS: &str = "00000000a80425fb";
-
-/// A world, its berthd, and a CLI pointed at it.
-struct Session {
-    w: DaemonWorld,
-    d: Berthd,
-    bin: PathBuf,
-}
-
-impl Session {
-    fn start() -> Session {
-        let w = DaemonWorld::new();
-        let d = Berthd::start(&w);
-        Session {
-            w,
-            d,
-            bin: workspace_bin("berth"),
-        }
-    }
-
-    /// The same daemon driven by another CLI binary.
-    fn with_cli(&mut self, bin: PathBuf) {
-        self.bin = bin;
-    }
-
-    /// `<cli> args`: stdout, stderr, exit code.
-    fn run(&self, args: &[&str]) -> (String, String, i32) {
-        text(&cli(&self.bin, &self.d.sock, args, b""))
-    }
-
-    /// `<cli> args` that must succeed: its stdout.
-    fn ok(&self, args: &[&str]) -> String {
-        let (out, err, code) = self.run(args);
-        assert_eq!(code, 0, "{args:?}: stdout {out:?} stderr {err:?}");
-        out
-    }
-
-    /// `<cli> run --rm <flags> <image> <cmd>` whatever its outcome.
-    fn try_inside(&self, flags: &[&str], cmd: &[&str]) -> (String, String, i32) {
-        let mut args = vec!["run", "--rm"];
-        args.extend_from_slice(flags);
-        args.push(&self.w.image);
-        args.extend_from_slice(cmd);
-        self.run(&args)
-    }
-
-    /// `<cli> run --rm <flags> <image> <cmd>`, which must exit 0: its stdout.
-    fn inside(&self, flags: &[&str], cmd: &[&str]) -> String {
-        let (out, err, code) = self.try_inside(flags, cmd);
-        assert_eq!(code, 0, "{flags:?} {cmd:?}: stdout {out:?} stderr {err:?}");
-        out
-    }
-
-    /// The value of `key` in the container's `/proc/self/status`.
-    fn status(&self, flags: &[&str], key: &str) -> String {
-        let out = self.inside(flags, &["grep", &format!("^{key}:"), "/proc/self/status"]);
-        out.split_whitespace()
-            .nth(1)
-            .unwrap_or_else(|| panic!("{key} not in {out:?}"))
-            .to_string()
-    }
-
-    /// No container is left behind (a refused create made none).
-    fn assert_no_containers(&self) {
-        assert_eq!(self.ok(&["ps", "-a", "-q"]), "");
-    }
-}
 
 /// The test process's own capability line `key` (it runs as root on the
 /// host, so its bounding set is the host's).
