@@ -17,6 +17,9 @@ use super::{now_rfc3339, parse_signal, Container, Daemon};
 const DEFAULT_STOP_TIMEOUT: i64 = 10;
 /// How long to wait for a SIGKILLed container to be reported gone.
 const KILL_WAIT: Duration = Duration::from_secs(30);
+/// How long a kill that met a shim hanging up waits for the exit to be
+/// recorded before reporting the shim unavailable.
+const SHIM_HANGUP_WAIT: Duration = Duration::from_secs(5);
 const SIGKILL: i32 = 9;
 const SIGTERM: i32 = 15;
 
@@ -300,20 +303,41 @@ impl Daemon {
         Ok(())
     }
 
-    /// Sends `signal`, waits up to `timeout` seconds for the exit, then
-    /// SIGKILLs and waits for that.
     /// Signals the container's process; `false` when its shim is already
     /// gone (it exited), which is not an error here.
-    async fn kill_unless_gone(&self, id: &str, signal: i32, all: bool) -> Result<bool> {
-        match self.shims.kill(id, signal, all).await {
+    async fn kill_unless_gone(
+        &self,
+        container: &Container,
+        signal: i32,
+        all: bool,
+    ) -> Result<bool> {
+        let id = container.record().id;
+        match self.shims.kill(&id, signal, all).await {
             Ok(()) => Ok(true),
-            Err(e) if berth_errdefs::HasKind::kind(&e) == berth_errdefs::ErrorKind::NotFound => {
-                Ok(false)
-            }
-            Err(e) => Err(DaemonError::layer(e)),
+            Err(e) => match berth_errdefs::HasKind::kind(&e) {
+                berth_errdefs::ErrorKind::NotFound => Ok(false),
+                // The shim hung up: the process has just exited and the
+                // exit monitor is deleting the shim beside us. Once that
+                // exit is recorded the container is gone, as above.
+                berth_errdefs::ErrorKind::Unavailable => {
+                    let mut exits = container.subscribe();
+                    let recorded = tokio::time::timeout(
+                        SHIM_HANGUP_WAIT,
+                        exits.wait_for(|_| !container.record().state.running),
+                    )
+                    .await;
+                    match recorded {
+                        Ok(Ok(_)) => Ok(false),
+                        _ => Err(DaemonError::layer(e)),
+                    }
+                }
+                _ => Err(DaemonError::layer(e)),
+            },
         }
     }
 
+    /// Sends `signal`, waits up to `timeout` seconds for the exit, then
+    /// SIGKILLs and waits for that.
     pub(crate) async fn signal_and_wait(
         &self,
         container: &Arc<Container>,
@@ -330,7 +354,7 @@ impl Daemon {
         // recorded right now. Wait for that instead of failing.
         let exited = |l: &super::Lifecycle| l.exits > seen || !container.record().state.running;
         if signal != SIGKILL {
-            if !self.kill_unless_gone(&id, signal, false).await? {
+            if !self.kill_unless_gone(container, signal, false).await? {
                 let _ = tokio::time::timeout(KILL_WAIT, exits.wait_for(exited)).await;
                 return Ok(());
             }
@@ -350,7 +374,7 @@ impl Daemon {
             }
             tracing::info!(%id, "container did not stop in time; killing it");
         }
-        if self.kill_unless_gone(&id, SIGKILL, true).await? {
+        if self.kill_unless_gone(container, SIGKILL, true).await? {
             self.container_event(container, action::KILL, &[("signal", "9")]);
         }
         let killed = tokio::time::timeout(KILL_WAIT, exits.wait_for(exited))
