@@ -38,7 +38,7 @@ def split_reference(ref):
     return ref, "latest"
 
 
-def smoke(client, ref, made):
+def smoke(client, ref, made, made_volumes):
     check(client.ping() is True, "ping did not answer OK")
     api_version = client.version().get("ApiVersion", "")
     check(api_version, "version has no ApiVersion")
@@ -91,6 +91,34 @@ def smoke(client, ref, made):
         pass
     left = client.containers.list(all=True)
     check(left == [], f"containers left: {[x.name for x in left]}")
+
+    # Volumes: created with a label, pre-filled from the image on first
+    # mount, kept across containers, listed, removed.
+    vol = client.volumes.create(name="pyvol", labels={"made-by": "docker-py"})
+    made_volumes.append(vol.name)
+    check(vol.attrs["Labels"] == {"made-by": "docker-py"}, f"labels {vol.attrs}")
+    out = client.containers.run(
+        ref,
+        ["sh", "-c", "cat /data/keep; echo new > /data/added"],
+        volumes={"pyvol": {"bind": "/data", "mode": "rw"}},
+        remove=True,
+    )
+    check(out == b"keep\n", f"the new volume was not pre-filled: {out!r}")
+    out = client.containers.run(
+        ref, "cat /v/added", volumes=["pyvol:/v:ro"], remove=True
+    )
+    check(out == b"new\n", f"the volume did not keep its data: {out!r}")
+    names = [v.name for v in client.volumes.list(filters={"label": "made-by"})]
+    check(names == ["pyvol"], f"volumes.list with a label filter: {names}")
+    out = client.containers.run(ref, "grep -c ' /t tmpfs' /proc/mounts", tmpfs={"/t": ""}, remove=True)
+    check(out == b"1\n", f"tmpfs: {out!r}")
+    vol.remove()
+    made_volumes.remove(vol.name)
+    try:
+        client.volumes.get("pyvol")
+        raise SmokeFailure("volume pyvol still there after remove")
+    except docker.errors.NotFound:
+        pass
     return api_version
 
 
@@ -101,8 +129,9 @@ def main():
     ref = sys.argv[1]
     client = docker.from_env(timeout=120)
     made = []
+    made_volumes = []
     try:
-        api_version = smoke(client, ref, made)
+        api_version = smoke(client, ref, made, made_volumes)
     except (SmokeFailure, docker.errors.DockerException) as e:
         print(f"docker-py smoke: FAILED: {type(e).__name__}: {e}", file=sys.stderr)
         return 1
@@ -112,10 +141,15 @@ def main():
                 client.api.remove_container(cid, force=True)
             except docker.errors.DockerException:
                 pass
+        for name in made_volumes:
+            try:
+                client.api.remove_volume(name, force=True)
+            except docker.errors.DockerException:
+                pass
         client.close()
     print(
         f"docker-py smoke: OK (docker-py {docker.__version__}, API {api_version}):"
-        " pull, run, run -d, wait, logs, rm"
+        " pull, run, run -d, wait, logs, rm, volumes, tmpfs"
     )
     return 0
 

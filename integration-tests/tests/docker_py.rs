@@ -1,7 +1,8 @@
 //! docker-py (the Docker SDK for Python) driving a real `berthd`: the
 //! script `integration-tests/py/docker_py_smoke.py` pulls an image the
 //! daemon does not have, runs containers attached and detached, waits,
-//! reads logs and removes them. CI installs `python3` and `python3-docker`;
+//! reads logs and removes them, and uses a named volume (pre-filled, kept,
+//! listed by label, removed) and a tmpfs. CI installs `python3` and `python3-docker`;
 //! without them this test fails and says so.
 
 use std::path::Path;
@@ -63,7 +64,7 @@ fn docker_py_pulls_runs_waits_reads_logs_and_removes() {
         .find(|l| l.starts_with("docker-py smoke: OK"))
         .unwrap_or_else(|| panic!("no result line in {out:?} (stderr {err:?})"));
     assert!(
-        line.ends_with("pull, run, run -d, wait, logs, rm"),
+        line.ends_with("pull, run, run -d, wait, logs, rm, volumes, tmpfs"),
         "{line}"
     );
     println!("{line}");
