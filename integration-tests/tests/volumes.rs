@@ -380,3 +380,54 @@ fn a_restarted_daemon_keeps_volume_users() {
     s.ok(&["rm", "live", "idle"]);
     assert_clean(&s);
 }
+
+/// `cp` reaches into volumes and binds, on running and stopped
+/// containers, and refuses to write into a read-only one.
+#[test]
+fn cp_reads_and_writes_volumes_and_binds() {
+    let s = Session::start();
+    let host = tempfile::tempdir().unwrap();
+    let local = tempfile::tempdir().unwrap();
+    fs::write(local.path().join("in.txt"), "copied in\n").unwrap();
+    let ro = format!("{}:/ro:ro", host.path().display());
+    s.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "cpv",
+        "-v",
+        "cpvol:/data",
+        "-v",
+        &ro,
+        &s.w.image,
+        "sleep",
+        "1000",
+    ]);
+    let src = local.path().join("in.txt");
+    s.ok(&["cp", src.to_str().unwrap(), "cpv:/data/"]);
+    assert_eq!(s.ok(&["exec", "cpv", "cat", "/data/in.txt"]), "copied in\n");
+    let err = s.fails(&["cp", src.to_str().unwrap(), "cpv:/ro/"]);
+    assert!(err.contains("mounted volume is marked read-only"), "{err}");
+    assert!(!host.path().join("in.txt").exists());
+
+    s.ok(&[
+        "exec",
+        "cpv",
+        "sh",
+        "-c",
+        "echo from inside > /data/out.txt",
+    ]);
+    s.ok(&["stop", "-t", "0", "cpv"]);
+    let out = local.path().join("out.txt");
+    s.ok(&["cp", "cpv:/data/out.txt", out.to_str().unwrap()]);
+    assert_eq!(fs::read_to_string(&out).unwrap(), "from inside\n");
+    // The whole mount point, by its own name.
+    let dir = local.path().join("copy");
+    s.ok(&["cp", "cpv:/data", dir.to_str().unwrap()]);
+    assert_eq!(
+        fs::read_to_string(dir.join("in.txt")).unwrap(),
+        "copied in\n"
+    );
+    s.ok(&["rm", "-v", "cpv"]);
+    assert_clean(&s);
+}

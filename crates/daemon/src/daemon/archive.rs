@@ -7,6 +7,13 @@
 //! lexically as an absolute path, its directory part resolved with every
 //! symlink followed inside the rootfs, and its last component followed
 //! only when the path ends in `/` or `/.`.
+//!
+//! A path under one of the container's binds or volumes is served from
+//! that mount's host directory (moby mounts them into the rootfs for the
+//! operation; going to the source needs no mount and works the same on a
+//! running container). The mount is chosen lexically, by the longest
+//! destination the cleaned path lies under, and symlinks are then followed
+//! inside the mount's directory.
 
 use berth_image::unpack::{self, ExtractOptions, UnpackError};
 use tokio::io::AsyncRead;
@@ -74,11 +81,91 @@ fn fs_error(e: std::io::Error, path: &str, reference: &str) -> DaemonError {
     }
 }
 
+/// Where a request lands: the directory to serve it from and the path
+/// inside it.
+struct Target {
+    /// The rootfs (mounted) or a bind's or volume's host directory.
+    root: std::path::PathBuf,
+    /// The requested components, relative to `root`.
+    comps: Comps,
+    /// Served from the rootfs (whose `/etc` files come from the
+    /// container's directory).
+    in_rootfs: bool,
+    /// Mounted read-only into the container.
+    read_only: bool,
+    /// Keeps a volume mounted for the operation.
+    hold: Option<VolumeHold>,
+}
+
+/// A volume mounted for one archive operation, unmounted when dropped.
+struct VolumeHold {
+    store: std::sync::Arc<berth_volume::VolumeStore>,
+    name: String,
+    ref_id: String,
+}
+
+impl Drop for VolumeHold {
+    fn drop(&mut self) {
+        if let Err(e) = self.store.unmount(&self.name, &self.ref_id) {
+            tracing::warn!(volume = %self.name, error = %e, "cannot unmount a volume after cp");
+        }
+    }
+}
+
 fn join_err(e: tokio::task::JoinError) -> DaemonError {
     DaemonError::System(format!("the filesystem worker failed: {e}"))
 }
 
 impl Daemon {
+    /// Where `request` lands in `container` whose rootfs is at `merged`:
+    /// under the longest bind or volume destination holding the path, else
+    /// the rootfs.
+    fn archive_target(
+        &self,
+        container: &Container,
+        request: &Request,
+        merged: &std::path::Path,
+    ) -> Result<Target> {
+        let record = container.record();
+        let mount = record
+            .mount_points
+            .values()
+            .map(|m| (container_fs::clean(&m.destination), m))
+            .filter(|(dest, _)| request.comps.starts_with(dest))
+            .max_by_key(|(dest, _)| dest.len());
+        let Some((dest, m)) = mount else {
+            return Ok(Target {
+                root: merged.to_path_buf(),
+                comps: request.comps.clone(),
+                in_rootfs: true,
+                read_only: container.host_config().readonly_rootfs,
+                hold: None,
+            });
+        };
+        let (root, hold) = if m.is_volume() {
+            let ref_id = format!("{}-cp-{}", record.id, crate::ids::random_u64());
+            let root = self
+                .volumes
+                .mount(&m.name, &ref_id)
+                .map_err(DaemonError::layer)?;
+            let hold = VolumeHold {
+                store: self.volumes.clone(),
+                name: m.name.clone(),
+                ref_id,
+            };
+            (root, Some(hold))
+        } else {
+            (std::path::PathBuf::from(&m.source), None)
+        };
+        Ok(Target {
+            root,
+            comps: request.comps[dest.len()..].to_vec(),
+            in_rootfs: false,
+            read_only: !m.rw,
+            hold,
+        })
+    }
+
     /// Mounts (or keeps mounted) the container's rootfs for one operation.
     pub(crate) fn lease_rootfs(&self, container: &Container) -> Result<RootfsLease> {
         let id = container.record().id;
@@ -92,13 +179,14 @@ impl Daemon {
     pub async fn archive_stat(&self, reference: &str, path: &str) -> Result<PathStat> {
         let container = self.get(reference)?;
         let lease = self.lease_rootfs(&container)?;
+        let request = Request::parse(path);
+        let target = self.archive_target(&container, &request, lease.merged_dir())?;
         let dir = container.dir().to_path_buf();
         let (path, reference) = (path.to_string(), reference.to_string());
         tokio::task::spawn_blocking(move || {
-            let fs = ContainerFs::open(lease.merged_dir(), Some(&dir))
-                .map_err(|e| DaemonError::io("opening the container's rootfs", e))?;
-            let (stat, _) = stat_request(&fs, &Request::parse(&path), &path, &reference)?;
-            drop(lease);
+            let fs = open_target(&target, &dir)?;
+            let (stat, _) = stat_request(&fs, &request, &target.comps, &path, &reference)?;
+            drop((target, lease));
             Ok(stat)
         })
         .await
@@ -114,20 +202,20 @@ impl Daemon {
     pub async fn archive_get(&self, reference: &str, path: &str) -> Result<(PathStat, TarStream)> {
         let container = self.get(reference)?;
         let lease = self.lease_rootfs(&container)?;
+        let request = Request::parse(path);
+        let target = self.archive_target(&container, &request, lease.merged_dir())?;
         let dir = container.dir().to_path_buf();
         let (owned_path, owned_ref) = (path.to_string(), reference.to_string());
         let (stat, fs, node, top) = tokio::task::spawn_blocking(move || {
-            let fs = ContainerFs::open(lease.merged_dir(), Some(&dir))
-                .map_err(|e| DaemonError::io("opening the container's rootfs", e))?;
-            let request = Request::parse(&owned_path);
-            let (stat, node) = stat_request(&fs, &request, &owned_path, &owned_ref)?;
+            let fs = open_target(&target, &dir)?;
+            let (stat, node) = stat_request(&fs, &request, &target.comps, &owned_path, &owned_ref)?;
             // The top entry keeps the requested name; for `/` the tree is
             // rooted at `.` (a tar name cannot be absolute).
             let top = match request.base_name() {
                 b if b == b"/" => b".".to_vec(),
                 b => b,
             };
-            Ok::<_, DaemonError>((stat, (fs, lease), node, top))
+            Ok::<_, DaemonError>((stat, (fs, (lease, target.hold)), node, top))
         })
         .await
         .map_err(join_err)??;
@@ -154,15 +242,14 @@ impl Daemon {
     ) -> Result<()> {
         let container = self.get(reference)?;
         let lease = self.lease_rootfs(&container)?;
+        let target = self.archive_target(&container, &Request::parse(path), lease.merged_dir())?;
         let dir = container.dir().to_path_buf();
-        let readonly = container.host_config().readonly_rootfs;
         let user = container.record().config.user.clone();
         let (owned_path, owned_ref) = (path.to_string(), reference.to_string());
         let target = tokio::task::spawn_blocking(move || {
-            let fs = ContainerFs::open(lease.merged_dir(), Some(&dir))
-                .map_err(|e| DaemonError::io("opening the container's rootfs", e))?;
+            let fs = open_target(&target, &dir)?;
             let comps = fs
-                .resolve(&container_fs::clean(&owned_path), true)
+                .resolve(&target.comps, true)
                 .map_err(|e| fs_error(e, &owned_path, &owned_ref))?;
             let st = fs
                 .lstat(&Node::Rootfs(comps.clone()))
@@ -170,8 +257,14 @@ impl Daemon {
             if st.st_mode & libc::S_IFMT != libc::S_IFDIR {
                 return Err(DaemonError::invalid("extraction point is not a directory"));
             }
-            if readonly {
-                return Err(DaemonError::invalid("container rootfs is marked read-only"));
+            match (target.read_only, target.in_rootfs) {
+                (true, true) => {
+                    return Err(DaemonError::invalid("container rootfs is marked read-only"))
+                }
+                (true, false) => {
+                    return Err(DaemonError::invalid("mounted volume is marked read-only"))
+                }
+                _ => {}
             }
             let chown = if options.copy_uid_gid && !user.is_empty() {
                 let u = crate::spec::user::resolve_user(lease.merged_dir(), &user, &[])?;
@@ -181,7 +274,7 @@ impl Daemon {
             };
             let fd = container_fs::open_dir_in(fs.root(), &comps)
                 .map_err(|e| fs_error(e, &owned_path, &owned_ref))?;
-            Ok::<_, DaemonError>((fd, chown, lease))
+            Ok::<_, DaemonError>((fd, chown, (lease, target.hold)))
         })
         .await
         .map_err(join_err)??;
@@ -207,13 +300,12 @@ impl Daemon {
 fn stat_request(
     fs: &ContainerFs,
     request: &Request,
+    comps: &[Vec<u8>],
     path: &str,
     reference: &str,
 ) -> Result<(PathStat, Node)> {
     let err = |e| fs_error(e, path, reference);
-    let comps = fs
-        .resolve(&request.comps, request.follow_final)
-        .map_err(err)?;
+    let comps = fs.resolve(comps, request.follow_final).map_err(err)?;
     let node = fs.node(&comps);
     let st = fs.lstat(&node).map_err(err)?;
     let link_target = if st.st_mode & libc::S_IFMT == libc::S_IFLNK {
@@ -230,6 +322,14 @@ fn stat_request(
         link_target,
     };
     Ok((stat, node))
+}
+
+/// Opens the target's directory, with the container's `/etc` files when
+/// it is the rootfs.
+fn open_target(target: &Target, container_dir: &std::path::Path) -> Result<ContainerFs> {
+    let etc = target.in_rootfs.then_some(container_dir);
+    ContainerFs::open(&target.root, etc)
+        .map_err(|e| DaemonError::io("opening the container's filesystem", e))
 }
 
 /// Extraction errors: a hostile or conflicting archive is the caller's
@@ -251,10 +351,10 @@ fn extract_error(e: UnpackError) -> DaemonError {
 }
 
 /// Runs `write` on a blocking thread into a new [`TarStream`]; `lease`
-/// keeps the rootfs mounted until the tar is written, failed, or its
-/// reader dropped. A failure ends the stream with the error.
+/// (the rootfs lease, and any volume held) keeps what is read mounted
+/// until the tar is written, failed, or its reader dropped. A failure ends the stream with the error.
 pub(crate) fn spawn_tar(
-    lease: RootfsLease,
+    lease: impl Send + 'static,
     write: impl FnOnce(&mut tar_stream::PipeWriter) -> std::io::Result<&mut tar_stream::PipeWriter>
         + Send
         + 'static,
