@@ -138,17 +138,6 @@ fn resource(backend: &ApiBackend, net: &NetworkRecord, containers: bool) -> Netw
     }
 }
 
-fn in_use(backend: &ApiBackend, net: &NetworkRecord) -> bool {
-    !backend.daemon().network_containers(net).is_empty()
-        || backend.daemon().list().iter().any(|c| {
-            c.record()
-                .network_settings
-                .networks
-                .as_ref()
-                .is_some_and(|m| m.contains_key(&net.name))
-        })
-}
-
 #[async_trait]
 impl NetworkBackend for ApiBackend {
     async fn network_create(
@@ -187,7 +176,7 @@ impl NetworkBackend for ApiBackend {
                 continue;
             }
             if let Some(d) = filters.get("dangling").first() {
-                let dangling = !net.is_predefined() && !in_use(self, &net);
+                let dangling = !net.is_predefined() && !self.daemon().network_in_use(&net);
                 if (d == "true" || d == "1") != dangling {
                     continue;
                 }
@@ -213,35 +202,7 @@ impl NetworkBackend for ApiBackend {
     }
 
     async fn network_remove(&self, id: &str) -> Result<(), ApiError> {
-        let ctl = self.daemon().networks().clone();
-        let net = ctl
-            .network(id)
-            .map_err(|e| api_error(DaemonError::layer(e)))?;
-        // Created (not running) containers hold no endpoint but still name it.
-        if let Some(c) = self.daemon().list().into_iter().find(|c| {
-            c.record()
-                .network_settings
-                .networks
-                .as_ref()
-                .is_some_and(|m| m.contains_key(&net.name))
-        }) {
-            if !net.is_predefined() {
-                let r = c.record();
-                return Err(api_error(DaemonError::Forbidden(format!(
-                    "error while removing network: network {} has active endpoints (name:{:?} id:{:?})",
-                    net.name,
-                    r.name.trim_start_matches('/'),
-                    crate::ids::truncate_id(&r.id)
-                ))));
-            }
-        }
-        let target = net.id.clone();
-        tokio::task::spawn_blocking(move || ctl.remove_network(&target))
-            .await
-            .map_err(|e| api_error(DaemonError::System(e.to_string())))?
-            .map_err(|e| api_error(DaemonError::layer(e)))?;
-        self.daemon().network_event("destroy", &net, "");
-        Ok(())
+        self.daemon().network_remove(id).await.map_err(api_error)
     }
 
     async fn network_prune(&self, filters: Filters) -> Result<NetworkPruneReport, ApiError> {
@@ -252,7 +213,7 @@ impl NetworkBackend for ApiBackend {
             .map_err(api_error)?;
         let mut deleted = Vec::new();
         for net in self.daemon().networks().networks() {
-            if net.is_predefined() || in_use(self, &net) {
+            if net.is_predefined() || self.daemon().network_in_use(&net) {
                 continue;
             }
             if !filters.match_labels(Some(&net.labels)) {

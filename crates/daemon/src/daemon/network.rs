@@ -537,6 +537,47 @@ impl Daemon {
             .log(crate::events::Message::network(action, &net.id, &attrs));
     }
 
+    /// The first container that names `net` among its networks, running
+    /// or not (a created one holds no endpoint yet but still uses it).
+    fn network_user(&self, net: &NetworkRecord) -> Option<Arc<Container>> {
+        self.list().into_iter().find(|c| {
+            c.record()
+                .network_settings
+                .networks
+                .as_ref()
+                .is_some_and(|m| m.contains_key(&net.name))
+        })
+    }
+
+    /// Whether any container is attached to `net` or names it.
+    pub fn network_in_use(&self, net: &NetworkRecord) -> bool {
+        !self.network_containers(net).is_empty() || self.network_user(net).is_some()
+    }
+
+    /// `DELETE /networks/{id}`: removes a user-defined network no
+    /// container uses (Forbidden, moby's "has active endpoints",
+    /// otherwise) and logs its `destroy` event.
+    pub async fn network_remove(&self, id: &str) -> Result<()> {
+        let ctl = self.network.clone();
+        let net = ctl.network(id).map_err(DaemonError::layer)?;
+        if let Some(c) = self.network_user(&net).filter(|_| !net.is_predefined()) {
+            let r = c.record();
+            return Err(DaemonError::Forbidden(format!(
+                "error while removing network: network {} has active endpoints (name:{:?} id:{:?})",
+                net.name,
+                r.name.trim_start_matches('/'),
+                crate::ids::truncate_id(&r.id)
+            )));
+        }
+        let target = net.id.clone();
+        tokio::task::spawn_blocking(move || ctl.remove_network(&target))
+            .await
+            .map_err(|e| DaemonError::System(e.to_string()))?
+            .map_err(DaemonError::layer)?;
+        self.network_event("destroy", &net, "");
+        Ok(())
+    }
+
     /// Which networks' names each container is attached to (for inspect of
     /// a network: its `Containers`).
     pub fn network_containers(&self, net: &NetworkRecord) -> Vec<(String, Endpoint)> {
