@@ -29,7 +29,7 @@ fn local_registry_serves_seeded_fixtures_and_stops_on_drop() {
 
     let pushed = reg.seed_fixtures();
     let names: Vec<&str> = pushed.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, ["busybox", "multilayer", "multiplatform"]);
+    assert_eq!(names, ["busybox", "multilayer", "multiplatform", "volumes"]);
     let digest_of = |name: &str| {
         pushed
             .iter()
@@ -48,7 +48,7 @@ fn local_registry_serves_seeded_fixtures_and_stops_on_drop() {
         .iter()
         .filter_map(Value::as_str)
         .collect();
-    for name in ["busybox", "multilayer", "multiplatform"] {
+    for name in ["busybox", "multilayer", "multiplatform", "volumes"] {
         assert!(repos.contains(&name), "{name} missing from {repos:?}");
     }
 
