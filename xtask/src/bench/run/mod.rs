@@ -2,7 +2,7 @@
 //! `docker run --rm` against a private dockerd, both end to end from their
 //! CLI process, on the same image from the same local registry (pulled by
 //! both beforehand), with `--network none` and with the default network,
-//! interleaved run by run; then N `run -d ... sleep 1000` spawned at once
+//! engines and modes interleaved run by run; then N `run -d ... sleep 1000` spawned at once
 //! per engine, timed until all are running.
 //!
 //! dockerd runs with Docker's default bridge network on a private bridge
@@ -201,13 +201,7 @@ pub fn run(options: &Options) -> Result<()> {
     );
 
     let modes = [NetworkMode::None, NetworkMode::Default];
-    let mut timings = Vec::new();
-    for mode in modes {
-        timings.push((
-            mode,
-            time_run_rm(&berth.engine, &docker.engine, &image, mode, options.runs)?,
-        ));
-    }
+    let timings = time_run_rm(&berth.engine, &docker.engine, &image, &modes, options.runs)?;
     println!();
     print!("{}", report::run_table(&image, &timings));
 
@@ -244,38 +238,54 @@ pub fn run(options: &Options) -> Result<()> {
     Ok(())
 }
 
-/// Warm-ups, then `runs` interleaved timed `run --rm ... true` per engine.
+/// Warm-ups, then `runs` timed `run --rm ... true` per engine and network
+/// mode, interleaved run by run: each round times every mode on both
+/// engines (the mode order alternating between rounds), so a machine that
+/// drifts slower or faster during the bench shifts every column alike and
+/// the default-minus-none difference stays honest.
 fn time_run_rm(
     berth: &Engine,
     docker: &Engine,
     image: &str,
-    mode: NetworkMode,
+    modes: &[NetworkMode],
     runs: usize,
-) -> Result<RunSamples> {
+) -> Result<Vec<(NetworkMode, RunSamples)>> {
     for n in 0..WARMUP_RUNS {
-        berth
-            .run_rm_true(image, mode)
-            .with_context(|| format!("berth warm-up {n}, {}", mode.label()))?;
-        docker
-            .run_rm_true(image, mode)
-            .with_context(|| format!("docker warm-up {n}, {}", mode.label()))?;
+        for &mode in modes {
+            berth
+                .run_rm_true(image, mode)
+                .with_context(|| format!("berth warm-up {n}, {}", mode.label()))?;
+            docker
+                .run_rm_true(image, mode)
+                .with_context(|| format!("docker warm-up {n}, {}", mode.label()))?;
+        }
     }
-    let mut samples = RunSamples::default();
+    let mut samples: Vec<(NetworkMode, RunSamples)> =
+        modes.iter().map(|&m| (m, RunSamples::default())).collect();
     for n in 0..runs {
-        let b = berth
-            .run_rm_true(image, mode)
-            .with_context(|| format!("berth run {n}, {}", mode.label()))?;
-        let d = docker
-            .run_rm_true(image, mode)
-            .with_context(|| format!("docker run {n}, {}", mode.label()))?;
-        eprintln!(
-            "  {} run {n}: berth {:>7.1} ms  docker {:>7.1} ms",
-            mode.label(),
-            millis(b),
-            millis(d)
-        );
-        samples.berth.push(millis(b));
-        samples.docker.push(millis(d));
+        let order: Vec<usize> = if n % 2 == 0 {
+            (0..modes.len()).collect()
+        } else {
+            (0..modes.len()).rev().collect()
+        };
+        for i in order {
+            let (mode, s) = &mut samples[i];
+            let mode = *mode;
+            let b = berth
+                .run_rm_true(image, mode)
+                .with_context(|| format!("berth run {n}, {}", mode.label()))?;
+            let d = docker
+                .run_rm_true(image, mode)
+                .with_context(|| format!("docker run {n}, {}", mode.label()))?;
+            eprintln!(
+                "  {} run {n}: berth {:>7.1} ms  docker {:>7.1} ms",
+                mode.label(),
+                millis(b),
+                millis(d)
+            );
+            s.berth.push(millis(b));
+            s.docker.push(millis(d));
+        }
     }
     Ok(samples)
 }
