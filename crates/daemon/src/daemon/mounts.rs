@@ -116,8 +116,9 @@ fn invalid_spec(spec: &str, why: impl std::fmt::Display) -> DaemonError {
     DaemonError::invalid(format!("invalid volume specification: '{spec}': {why}"))
 }
 
-/// moby's checks of a mount destination.
-fn check_destination(dst: &str, kind: &str) -> std::result::Result<(), String> {
+/// moby's checks of a mount destination (absolute, not `/`), for every
+/// mount type; the error is the message without the kind of failure.
+pub(crate) fn check_destination(dst: &str, kind: &str) -> std::result::Result<(), String> {
     if !dst.starts_with('/') {
         return Err(format!(
             "invalid mount config for type \"{kind}\": invalid mount path: '{dst}' mount path must be absolute"
@@ -133,17 +134,7 @@ fn check_destination(dst: &str, kind: &str) -> std::result::Result<(), String> {
 
 /// `dst` without trailing slashes or `.`/`..` parts (the map key).
 fn clean(dst: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for c in dst.split('/') {
-        match c {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            c => parts.push(c),
-        }
-    }
-    format!("/{}", parts.join("/"))
+    super::container_fs::display(&super::container_fs::clean(dst))
 }
 
 /// Parses one `-v src:dst[:mode]` (`HostConfig.Binds`).
@@ -523,10 +514,9 @@ pub(crate) fn setup(
         }
         return Err(e);
     }
-    let mut list: Vec<&MountPoint> = points.values().collect();
-    // Parents first, so a mount inside another lands on top of it.
-    list.sort_by_key(|p| Path::new(&p.destination).components().count());
-    Ok(list.into_iter().map(MountPoint::to_oci).collect())
+    // Keyed by cleaned destination, a parent sorts before everything
+    // under it, so a mount inside another lands on top of it.
+    Ok(points.values().map(MountPoint::to_oci).collect())
 }
 
 /// Copies the image's content at `destination` into an empty volume.

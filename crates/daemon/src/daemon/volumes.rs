@@ -113,11 +113,11 @@ impl Daemon {
 
     /// `DELETE /volumes/{name}`: Conflict while a container uses it.
     pub async fn volume_remove(&self, name: &str, force: bool) -> Result<()> {
-        let existed = self.volumes.get(name).is_ok();
+        let existed = self.volumes.get(name).ok();
         let owned = name.to_string();
         self.on_volumes(move |s| s.remove(&owned, force)).await?;
-        if existed {
-            self.volume_event(action::DESTROY, name, &[("driver", "local")]);
+        if let Some(v) = existed {
+            self.volume_event(action::DESTROY, name, &[("driver", &v.driver)]);
         }
         Ok(())
     }
@@ -134,6 +134,7 @@ impl Daemon {
             }
             _ => return Err(DaemonError::invalid("invalid filter 'all'")),
         };
+        let labels = super::PruneFilters::from_filters(filters.clone());
         let candidates: Vec<VolumeInfo> = self
             .volumes
             .list()
@@ -142,9 +143,7 @@ impl Daemon {
             .filter(|v| {
                 (all || v.is_anonymous())
                     && self.volumes.refs(&v.name).is_empty()
-                    && filters.match_labels("label", Some(&v.labels))
-                    && (!filters.contains("label!")
-                        || !filters.match_labels("label!", Some(&v.labels)))
+                    && labels.match_labels(Some(&v.labels))
             })
             .collect();
         let mut deleted = Vec::new();

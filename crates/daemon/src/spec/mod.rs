@@ -618,12 +618,7 @@ fn bind_mount(src: &str, dst: &str, read_only: bool, propagation: &str) -> Mount
 }
 
 fn check_target(dst: &str, kind: &str) -> Result<()> {
-    if !dst.starts_with('/') {
-        return Err(DaemonError::invalid(format!(
-            "invalid mount config for type \"{kind}\": invalid mount path: '{dst}' mount path must be absolute"
-        )));
-    }
-    Ok(())
+    crate::daemon::mounts::check_destination(dst, kind).map_err(DaemonError::invalid)
 }
 
 fn tmpfs_options(user: &str) -> Vec<String> {
